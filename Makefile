@@ -1,0 +1,49 @@
+# HomeFirst — two commands for a new machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint format check-deploy seed stop vendor clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the whole stack (Postgres, Redis, web, Celery worker and beat) with demo data.
+run: $(STAMP)
+	PORT=$(PORT) $(BIN)/python -m homefirst.launcher run
+
+## Run the whole test suite on real Postgres; non-zero exit on any failure.
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check-deploy: $(STAMP)
+	DJANGO_SETTINGS_MODULE=homefirst.settings.production \
+	SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))')} \
+	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-homefirst.example.nhs.uk} \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## Stop the embedded Postgres left running by commands run outside `make run`.
+stop: $(STAMP)
+	$(BIN)/python -m homefirst.launcher stop
+
+## Refresh the vendored front-end files from npm (needs Node.js; the results are committed).
+vendor:
+	bash scripts/vendor_frontend.sh
+
+clean:
+	rm -rf $(VENV) staticfiles

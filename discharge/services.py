@@ -1,0 +1,420 @@
+"""Every write to discharge readiness: rules checked, one transaction, audited, versioned."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pghistory
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from discharge import nhs_number, rules
+from discharge.models import (
+    Admission,
+    Criterion,
+    CtrReview,
+    CtrReviewCriterion,
+    DelayEpisode,
+    DelayReason,
+    DischargeDestination,
+    DischargeReadyDateChange,
+    ExpectedDischargeDateChange,
+    Patient,
+    PatientRecordView,
+    PlannedPathwayChange,
+    WardStay,
+)
+from homefirst.models import Organisation, User, Ward
+from pathways.models import Pathway
+
+# A clock a few minutes fast on a ward PC should not stop a discharge being recorded.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+MAX_TEXT = 2000
+
+
+class StaleEdit(Exception):
+    """Someone else changed the admission since this edit began; nothing was saved."""
+
+    def __init__(self, current: Admission) -> None:
+        super().__init__("The record was changed by someone else.")
+        self.current = current
+
+
+def _locked(admission: Admission, expected_version: int | None) -> Admission:
+    """Lock the admission row and check the editor saw its latest version."""
+    locked = (
+        Admission.objects.select_for_update(of=("self",))
+        .select_related("patient", "updated_by", "planned_pathway")
+        .get(pk=admission.pk)
+    )
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleEdit(current=locked)
+    return locked
+
+
+def _require_in_hospital(admission: Admission) -> None:
+    if admission.status != Admission.Status.IN_HOSPITAL:
+        raise ValidationError({"__all__": "This patient has already left hospital."})
+
+
+def _touch(admission: Admission, *, by: User, at: dt.datetime, fields: Sequence[str]) -> None:
+    """Save the changed fields, bump the version and record who changed the row."""
+    admission.version += 1
+    admission.updated_at = at
+    admission.updated_by = by
+    admission.save(update_fields=[*fields, "version", "updated_at", "updated_by"])
+
+
+def _check_text(field: str, value: str) -> str:
+    value = (value or "").strip()
+    if len(value) > MAX_TEXT:
+        raise ValidationError({field: f"Keep this to {MAX_TEXT} characters or fewer."})
+    return value
+
+
+# --- Patients and admissions ------------------------------------------------------------------
+
+
+def patient_create(
+    *,
+    nhs_number_input: str,
+    given_name: str,
+    family_name: str,
+    date_of_birth: dt.date,
+    local_authority: Organisation,
+    sex: str = Patient.Sex.UNKNOWN,
+    postcode: str = "",
+    gp_practice_code: str = "",
+    lives_alone: bool = False,
+    unpaid_carer: str = "",
+    communication_needs: str = "",
+    by: User | None = None,
+) -> Patient:
+    """Register a patient under a validated NHS number."""
+    try:
+        digits = nhs_number.normalise(nhs_number_input)
+    except ValidationError as error:
+        raise ValidationError({"nhs_number": error.messages}) from error
+    if date_of_birth > timezone.localdate():
+        raise ValidationError({"date_of_birth": "Date of birth must be today or in the past."})
+    if local_authority.kind != Organisation.Kind.LOCAL_AUTHORITY:
+        raise ValidationError({"local_authority": "Choose a local authority."})
+    if Patient.objects.filter(nhs_number=digits).exists():
+        raise ValidationError(
+            {"nhs_number": "A patient with this NHS number is already registered."}
+        )
+    with transaction.atomic(), pghistory.context(user=by.pk if by else None):
+        return Patient.objects.create(
+            nhs_number=digits,
+            given_name=given_name.strip(),
+            family_name=family_name.strip(),
+            date_of_birth=date_of_birth,
+            local_authority=local_authority,
+            sex=sex,
+            postcode=postcode.strip().upper(),
+            gp_practice_code=gp_practice_code.strip().upper(),
+            lives_alone=lives_alone,
+            unpaid_carer=unpaid_carer.strip(),
+            communication_needs=_check_text("communication_needs", communication_needs),
+        )
+
+
+def admission_admit(
+    *,
+    patient: Patient,
+    ward: Ward,
+    admitted_at: dt.datetime,
+    by: User | None = None,
+    bed_label: str = "",
+    method: str = Admission.Method.EMERGENCY,
+    specialty: str = "",
+) -> Admission:
+    """Admit a patient to a ward: the admission and its first ward stay, together."""
+    if admitted_at > timezone.now() + CLOCK_SKEW:
+        raise ValidationError({"admitted_at": "The admission time cannot be in the future."})
+    with transaction.atomic(), pghistory.context(user=by.pk if by else None):
+        if Admission.objects.filter(patient=patient, status=Admission.Status.IN_HOSPITAL).exists():
+            raise ValidationError({"patient": "This patient is already in hospital."})
+        admission = Admission.objects.create(
+            patient=patient,
+            site=ward.site,
+            current_ward=ward,
+            bed_label=bed_label,
+            method=method,
+            specialty=specialty or ward.specialty,
+            admitted_at=admitted_at,
+            updated_at=admitted_at,
+            updated_by=by,
+        )
+        WardStay.objects.create(
+            admission=admission, ward=ward, bed_label=bed_label, started_at=admitted_at, moved_by=by
+        )
+    return admission
+
+
+def admission_transfer(
+    *,
+    admission: Admission,
+    ward: Ward,
+    by: User | None,
+    moved_at: dt.datetime | None = None,
+    bed_label: str = "",
+    expected_version: int | None = None,
+) -> Admission:
+    """Move a patient to another ward or bed: close the open ward stay, open the next."""
+    moved_at = moved_at or timezone.now()
+    with transaction.atomic(), pghistory.context(user=by.pk if by else None):
+        admission = _locked(admission, expected_version)
+        _require_in_hospital(admission)
+        if ward.site.organisation_id != admission.site.organisation_id:
+            raise ValidationError({"ward": "Choose a ward of the same trust."})
+        current = admission.ward_stays.get(ended_at__isnull=True)
+        if moved_at < current.started_at:
+            raise ValidationError(
+                {"moved_at": "A move cannot be before the patient arrived on the ward."}
+            )
+        current.ended_at = moved_at
+        current.save(update_fields=["ended_at"])
+        WardStay.objects.create(
+            admission=admission, ward=ward, bed_label=bed_label, started_at=moved_at, moved_by=by
+        )
+        admission.current_ward = ward
+        admission.site = ward.site
+        admission.bed_label = bed_label
+        _touch(admission, by=by, at=moved_at, fields=["current_ward", "site", "bed_label"])
+    return admission
+
+
+# --- The board's edits ------------------------------------------------------------------------
+
+
+def ctr_review_record(
+    *,
+    admission: Admission,
+    by: User,
+    criteria: Sequence[str] = (),
+    exception_reason: str = "",
+    note: str = "",
+    expected_version: int | None,
+    reviewed_at: dt.datetime | None = None,
+) -> CtrReview:
+    """Record one criteria-to-reside review and move the discharge ready date by the rule."""
+    reviewed_at = reviewed_at or timezone.now()
+    exception_reason = _check_text("exception_reason", exception_reason)
+    note = _check_text("note", note)
+    codes = sorted(set(criteria))
+    known = set(
+        Criterion.objects.filter(code__in=codes, active=True).values_list("code", flat=True)
+    )
+    if unknown := [c for c in codes if c not in known]:
+        raise ValidationError({"criteria": f"Unknown criterion: {', '.join(unknown)}."})
+    if codes and exception_reason:
+        raise ValidationError(
+            {
+                "exception_reason": "A clinical exception is only for a patient who meets no criterion."
+            }
+        )
+    with transaction.atomic(), pghistory.context(user=by.pk):
+        admission = _locked(admission, expected_version)
+        _require_in_hospital(admission)
+        if reviewed_at < admission.admitted_at:
+            raise ValidationError({"__all__": "A review cannot be before the admission."})
+        review = CtrReview.objects.create(
+            admission=admission,
+            reviewed_at=reviewed_at,
+            review_date=timezone.localdate(reviewed_at),
+            reviewed_by=by,
+            meets=bool(codes),
+            exception_reason=exception_reason,
+            note=note,
+        )
+        CtrReviewCriterion.objects.bulk_create(
+            CtrReviewCriterion(review=review, criterion_id=code) for code in codes
+        )
+        changed = ["latest_review"]
+        admission.latest_review = review
+        if _discharge_ready_date_apply(admission=admission, review=review):
+            changed.append("discharge_ready_date")
+        _touch(admission, by=by, at=reviewed_at, fields=changed)
+    return review
+
+
+def _discharge_ready_date_apply(*, admission: Admission, review: CtrReview) -> bool:
+    """Set or clear the DRD after a review, keeping its history; True when it changed."""
+    new = rules.next_discharge_ready_date(
+        current=admission.discharge_ready_date,
+        ready=review.ready_to_leave,
+        review_date=review.review_date,
+    )
+    if new == admission.discharge_ready_date:
+        return False
+    admission.discharge_ready_date = new
+    DischargeReadyDateChange.objects.create(
+        admission=admission, discharge_ready_date=new, changed_at=review.reviewed_at, review=review
+    )
+    if new is None:
+        # Needing an acute bed again ends the wait: the delay is over.
+        DelayEpisode.objects.filter(admission=admission, ended_at__isnull=True).update(
+            ended_at=review.reviewed_at
+        )
+    return True
+
+
+def edd_set(
+    *,
+    admission: Admission,
+    by: User,
+    expected_discharge_date: dt.date,
+    expected_version: int | None,
+    changed_at: dt.datetime | None = None,
+) -> Admission:
+    """Set the expected date of discharge, keeping every earlier value."""
+    changed_at = changed_at or timezone.now()
+    with transaction.atomic(), pghistory.context(user=by.pk):
+        admission = _locked(admission, expected_version)
+        _require_in_hospital(admission)
+        if expected_discharge_date < timezone.localdate(admission.admitted_at):
+            raise ValidationError(
+                {
+                    "expected_discharge_date": "The expected date of discharge cannot be before admission."
+                }
+            )
+        if expected_discharge_date == admission.expected_discharge_date:
+            return admission
+        admission.expected_discharge_date = expected_discharge_date
+        ExpectedDischargeDateChange.objects.create(
+            admission=admission,
+            expected_discharge_date=expected_discharge_date,
+            changed_at=changed_at,
+            changed_by=by,
+        )
+        _touch(admission, by=by, at=changed_at, fields=["expected_discharge_date"])
+    return admission
+
+
+def planned_pathway_set(
+    *,
+    admission: Admission,
+    by: User,
+    pathway: str,
+    expected_version: int | None,
+    changed_at: dt.datetime | None = None,
+) -> Admission:
+    """Plan (or re-plan) the discharge pathway, keeping its history."""
+    changed_at = changed_at or timezone.now()
+    if not Pathway.objects.filter(code=pathway).exists():
+        raise ValidationError({"pathway": "Choose pathway 0, 1, 2 or 3."})
+    with transaction.atomic(), pghistory.context(user=by.pk):
+        admission = _locked(admission, expected_version)
+        _require_in_hospital(admission)
+        if admission.planned_pathway_id == pathway:
+            return admission
+        admission.planned_pathway_id = pathway
+        PlannedPathwayChange.objects.create(
+            admission=admission, pathway_id=pathway, changed_at=changed_at, changed_by=by
+        )
+        _touch(admission, by=by, at=changed_at, fields=["planned_pathway"])
+    return admission
+
+
+def delay_reason_set(
+    *,
+    admission: Admission,
+    by: User,
+    reason: str,
+    expected_version: int | None,
+    responsible_organisation: Organisation | None = None,
+    started_at: dt.datetime | None = None,
+) -> DelayEpisode:
+    """Record why a patient ready to leave is still here; a new reason starts a new episode."""
+    started_at = started_at or timezone.now()
+    delay_reason = DelayReason.objects.filter(code=reason, active=True).first()
+    if delay_reason is None:
+        raise ValidationError({"reason": "Choose a delay reason from the list."})
+    with transaction.atomic(), pghistory.context(user=by.pk):
+        admission = _locked(admission, expected_version)
+        _require_in_hospital(admission)
+        if admission.discharge_ready_date is None:
+            raise ValidationError(
+                {
+                    "reason": "Only a patient who no longer meets the criteria to reside has a delay reason."
+                }
+            )
+        current = DelayEpisode.objects.filter(admission=admission, ended_at__isnull=True).first()
+        if current and current.reason_id == reason:
+            return current
+        if current:
+            current.ended_at = max(started_at, current.started_at)
+            current.save(update_fields=["ended_at"])
+        episode = DelayEpisode.objects.create(
+            admission=admission,
+            reason=delay_reason,
+            responsible_organisation=responsible_organisation,
+            started_at=started_at,
+            recorded_by=by,
+        )
+        _touch(admission, by=by, at=started_at, fields=[])
+    return episode
+
+
+def admission_discharge(
+    *,
+    admission: Admission,
+    by: User,
+    discharged_at: dt.datetime,
+    destination: str,
+    actual_pathway: str | None,
+    expected_version: int | None,
+) -> Admission:
+    """Record the discharge; close the open ward stay and delay episode in the same transaction."""
+    if destination not in DischargeDestination.values:
+        raise ValidationError({"destination": "Choose where the patient went."})
+    died = destination == DischargeDestination.DIED
+    if not died:
+        if actual_pathway not in rules.DESTINATIONS_BY_PATHWAY:
+            raise ValidationError({"actual_pathway": "Choose pathway 0, 1, 2 or 3."})
+        if destination not in rules.DESTINATIONS_BY_PATHWAY[actual_pathway]:
+            raise ValidationError(
+                {"destination": f"This destination does not fit pathway {actual_pathway}."}
+            )
+    if discharged_at > timezone.now() + CLOCK_SKEW:
+        raise ValidationError({"discharged_at": "The discharge time cannot be in the future."})
+    with transaction.atomic(), pghistory.context(user=by.pk):
+        admission = _locked(admission, expected_version)
+        _require_in_hospital(admission)
+        stay = admission.ward_stays.filter(ended_at__isnull=True).first()
+        earliest = max(admission.admitted_at, stay.started_at if stay else admission.admitted_at)
+        if discharged_at < earliest:
+            raise ValidationError(
+                {
+                    "discharged_at": "The discharge time cannot be before the admission or the last ward move."
+                }
+            )
+        if stay:
+            stay.ended_at = discharged_at
+            stay.save(update_fields=["ended_at"])
+        for delay in DelayEpisode.objects.filter(admission=admission, ended_at__isnull=True):
+            delay.ended_at = max(discharged_at, delay.started_at)
+            delay.save(update_fields=["ended_at"])
+        admission.status = Admission.Status.DIED if died else Admission.Status.DISCHARGED
+        admission.discharged_at = discharged_at
+        admission.discharge_destination = destination
+        admission.actual_pathway_id = None if died else actual_pathway
+        _touch(
+            admission,
+            by=by,
+            at=timezone.now(),
+            fields=["status", "discharged_at", "discharge_destination", "actual_pathway"],
+        )
+    return admission
+
+
+def patient_record_view_log(
+    *, patient: Patient, user: User, path: str, ip_address: str | None
+) -> None:
+    """Log that someone opened a patient's record."""
+    PatientRecordView.objects.create(
+        user=user, patient=patient, path=path[:300], ip_address=ip_address
+    )

@@ -1,0 +1,1 @@
+"""Settings modules: ``local`` (default, development), ``test`` and ``production``."""
