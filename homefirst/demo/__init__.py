@@ -1,0 +1,1 @@
+"""Demo data: a believable city for trying HomeFirst out and for benchmarks."""
