@@ -159,28 +159,28 @@ def board_row_for(admission: Admission, today: dt.date) -> BoardRow:
     )
 
 
-def board_admissions(user: User) -> QuerySet[Admission]:
-    """Visible admissions with everything a board row needs joined or prefetched."""
-    return (
-        admissions_visible_to(user)
-        .select_related(
-            "patient",
-            "planned_pathway",
-            "updated_by",
-            "latest_review",
-            "current_ward",
-        )
-        .prefetch_related(
-            Prefetch("latest_review__criteria"),
-            Prefetch(
-                "delays",
-                queryset=DelayEpisode.objects.filter(ended_at__isnull=True).select_related(
-                    "reason"
-                ),
-                to_attr="open_delays",
-            ),
-        )
+def with_board_data(admissions: QuerySet[Admission]) -> QuerySet[Admission]:
+    """Join and prefetch everything a board row shows, so rows cost no extra queries."""
+    return admissions.select_related(
+        "patient", "planned_pathway", "updated_by", "latest_review", "current_ward"
+    ).prefetch_related(
+        Prefetch("latest_review__criteria"),
+        Prefetch(
+            "delays",
+            queryset=DelayEpisode.objects.filter(ended_at__isnull=True).select_related("reason"),
+            to_attr="open_delays",
+        ),
     )
+
+
+def board_admissions(user: User) -> QuerySet[Admission]:
+    """Visible admissions, ready to render as board rows."""
+    return with_board_data(admissions_visible_to(user))
+
+
+def board_admission_for_edit(*, user: User, admission_id: int) -> Admission | None:
+    """One admission the user may edit, ready to render as a board row; None when out of reach."""
+    return with_board_data(admissions_editable_by(user)).filter(pk=admission_id).first()
 
 
 def _start_of_local_day(day: dt.date) -> dt.datetime:

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_htmx",
+    "template_partials",
     "rest_framework",
     "drf_spectacular",
     "django_filters",

@@ -1,0 +1,50 @@
+"""Form helpers shared by every app: the NHS design system's classes on Django widgets."""
+
+from __future__ import annotations
+
+from django import forms
+from django.forms.widgets import Input
+
+# Order matters: CheckboxSelectMultiple is a Select, so it comes first.
+_WIDGET_CLASSES = {
+    forms.CheckboxSelectMultiple: "nhsuk-checkboxes__input",
+    forms.Select: "nhsuk-select",
+    forms.Textarea: "nhsuk-textarea",
+    Input: "nhsuk-input",
+}
+
+
+def _css_class(widget: forms.Widget) -> str:
+    for widget_type, css in _WIDGET_CLASSES.items():
+        if isinstance(widget, widget_type):
+            return css
+    return ""
+
+
+class NhsFormMixin:
+    """Give each widget its design-system class, and its error class and description on error."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if css := _css_class(field.widget):
+                field.widget.attrs.setdefault("class", css)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self._mark_errors()
+
+    def add_error(self, field, error) -> None:
+        super().add_error(field, error)
+        self._mark_errors()
+
+    def _mark_errors(self) -> None:
+        for name in self.errors:
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            attrs = field.widget.attrs
+            base = _css_class(field.widget)
+            if base and f"{base}--error" not in attrs.get("class", ""):
+                attrs["class"] = f"{attrs.get('class', base)} {base}--error"
+            attrs["aria-describedby"] = f"id_{name}-error"

@@ -1,0 +1,12 @@
+// Start the NHS design system's components on page load and after every htmx swap.
+import { initAll } from "../vendor/nhsuk-frontend/nhsuk-frontend.min.js";
+
+initAll();
+document.addEventListener("htmx:afterSettle", (event) => initAll({ scope: event.detail.elt }));
+
+// Print buttons: no inline script, so the page stays within a strict Content Security Policy.
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) {
+    window.print();
+  }
+});

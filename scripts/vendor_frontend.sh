@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Copy the pinned front-end packages from npm into homefirst/static/vendor.
+# Hospital networks block CDNs, so the built files are committed and served by the app itself.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+vendor="$root/homefirst/static/vendor"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+version() { python3 -c "import json,sys; print(json.load(open('$root/package.json'))['dependencies'][sys.argv[1]])" "$1"; }
+
+cd "$work"
+npm pack --silent "nhsuk-frontend@$(version nhsuk-frontend)" "htmx.org@$(version htmx.org)" >/dev/null
+mkdir nhsuk htmx
+tar xzf nhsuk-frontend-*.tgz -C nhsuk
+tar xzf htmx.org-*.tgz -C htmx
+
+rm -rf "$vendor" && mkdir -p "$vendor/nhsuk-frontend/assets" "$vendor/htmx"
+dist=nhsuk/package/dist/nhsuk
+cp "$dist/nhsuk-frontend.min.js" "$vendor/nhsuk-frontend/"
+cp -r "$dist/assets/images" "$vendor/nhsuk-frontend/assets/"
+cp nhsuk/package/LICENSE* "$vendor/nhsuk-frontend/" 2>/dev/null || true
+# Point image URLs at the vendored copies and drop the web fonts served from a CDN:
+# the design system falls back to Arial, which is what a locked-down ward PC shows anyway.
+python3 - "$dist/nhsuk-frontend.min.css" "$vendor/nhsuk-frontend/nhsuk-frontend.min.css" <<'PY'
+import re, sys
+css = open(sys.argv[1], encoding="utf-8").read()
+css = re.sub(r"@font-face\{[^}]*assets\.nhs\.uk[^}]*\}", "", css)
+css = css.replace("url(/assets/", "url(assets/")
+open(sys.argv[2], "w", encoding="utf-8").write(css)
+PY
+cp htmx/package/dist/htmx.min.js "$vendor/htmx/"
+cp htmx/package/LICENSE "$vendor/htmx/" 2>/dev/null || true
+echo "Vendored into $vendor"
