@@ -402,10 +402,14 @@ def audit_history(
     patient: Patient, admissions: Iterable[Admission], limit: int = 200
 ) -> list[AuditEntry]:
     """The audit trail of the patient's record and their admissions, newest first."""
-    objs = [patient, *admissions]
-    events = list(
-        pghistory.models.Events.objects.references(objs).order_by("-pgh_created_at")[:limit]
-    )
+    # pghistory aggregates references per model, so ask once for the patient and once for the stays.
+    events_of = pghistory.models.Events.objects.order_by("-pgh_created_at")
+    events = list(events_of.references(patient)[:limit])
+    if admissions := list(admissions):
+        events += list(events_of.references(admissions)[:limit])
+    events = sorted(
+        {e.pgh_slug: e for e in events}.values(), key=lambda e: e.pgh_created_at, reverse=True
+    )[:limit]
     user_ids = {e.pgh_context.get("user") for e in events if e.pgh_context}
     names = {u.pk: u.display_name for u in User.objects.filter(pk__in=user_ids - {None})}
     return [

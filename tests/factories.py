@@ -1,0 +1,122 @@
+"""factory_boy factories for the whole project; they build through the services where rules apply."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from discharge import nhs_number, services
+from discharge.models import Admission, Patient
+from homefirst.models import Membership, Organisation, Site, User, Ward
+
+
+def valid_nhs_number(n: int) -> str:
+    """The n-th valid NHS number in the 999 test range (numbers whose check digit would be 10 are skipped)."""
+    while True:
+        first_nine = f"9{n:08d}"
+        digit = nhs_number.check_digit(first_nine)
+        if digit is not None:
+            return f"{first_nine}{digit}"
+        n += 1_000_000  # move far away so sequences never collide
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ["ods_code"]
+
+    ods_code = factory.Sequence(lambda n: f"ORG{n:04d}")
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    kind = Organisation.Kind.ACUTE_TRUST
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    code = factory.Sequence(lambda n: f"S{n:03d}")
+    name = factory.Sequence(lambda n: f"General Hospital {n}")
+
+
+class WardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Ward
+
+    site = factory.SubFactory(SiteFactory)
+    code = factory.Sequence(lambda n: f"W{n:03d}")
+    name = factory.Sequence(lambda n: f"Ward {n}")
+    specialty = "General medicine"
+    bed_count = 60
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy hook
+        if create:
+            obj.save()
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Membership.Role.WARD_STAFF
+
+
+def member(organisation: Organisation, role: str, **user_fields) -> User:
+    """A user holding one role in one organisation."""
+    user = UserFactory(**user_fields)
+    MembershipFactory(user=user, organisation=organisation, role=role)
+    return user
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    nhs_number = factory.Sequence(valid_nhs_number)
+    given_name = factory.Faker("first_name", locale="en_GB")
+    family_name = factory.Faker("last_name", locale="en_GB")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=65, maximum_age=95)
+    sex = Patient.Sex.FEMALE
+    postcode = "LS1 4AP"
+    local_authority = factory.SubFactory(
+        OrganisationFactory, kind=Organisation.Kind.LOCAL_AUTHORITY, ods_code="E08000035"
+    )
+
+
+class AdmissionFactory(factory.django.DjangoModelFactory):
+    """An inpatient admitted through the service, so the first ward stay exists as it would."""
+
+    class Meta:
+        model = Admission
+
+    patient = factory.SubFactory(PatientFactory)
+    current_ward = factory.SubFactory(WardFactory)
+    bed_label = factory.Sequence(lambda n: f"B{n:03d}")
+    admitted_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
+
+    @classmethod
+    def _create(cls, model_class, *, patient, current_ward, bed_label, admitted_at, **kwargs):
+        return services.admission_admit(
+            patient=patient,
+            ward=current_ward,
+            bed_label=bed_label,
+            admitted_at=admitted_at,
+            **kwargs,
+        )
