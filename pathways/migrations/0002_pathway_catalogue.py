@@ -1,45 +1,12 @@
 """Seed the four national discharge pathways (Discharge to Assess)."""
 
-from decimal import Decimal
-
 from django.db import migrations
 
-PATHWAYS = [
-    (
-        "0",
-        "Home, no new support",
-        "Home (or usual residence) with no new or additional health or social care; "
-        "co-ordinated by the ward. Returning care home residents with no change in need count here.",
-        Decimal("0.50"),
-    ),
-    (
-        "1",
-        "Home with support",
-        "Home with new, additional or restarted support (reablement, rehabilitation, home care), "
-        "co-ordinated by the care transfer hub.",
-        Decimal("0.45"),
-    ),
-    (
-        "2",
-        "Bed-based recovery",
-        "Short-term rehabilitation, reablement or recovery in a 24-hour bed-based setting, then home.",
-        Decimal("0.04"),
-    ),
-    (
-        "3",
-        "Care home placement",
-        "A first-time care home placement for those with the highest needs.",
-        Decimal("0.01"),
-    ),
-]
+from pathways import reference
 
 
 def load(apps, schema_editor):
-    Pathway = apps.get_model("pathways", "Pathway")
-    for code, name, description, share in PATHWAYS:
-        Pathway.objects.update_or_create(
-            code=code, defaults={"name": name, "description": description, "expected_share": share}
-        )
+    reference.load(apps)
 
 
 class Migration(migrations.Migration):

@@ -40,7 +40,10 @@ def test_check_digit_zero_when_eleven():
         ("1234567890", "not a valid NHS number"),
         ("48577734AB", "10 digits"),
         ("485777345", "10 digits"),
-        ("４８５７７７３４５７", "10 digits"),
+        (
+            "\uff14\uff18\uff15\uff17\uff17\uff17\uff13\uff14\uff15\uff17",
+            "10 digits",
+        ),  # full-width digits
     ],
 )
 def test_invalid_numbers_get_a_clear_message(value, message):
