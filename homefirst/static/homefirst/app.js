@@ -12,3 +12,13 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// After a board row is saved the form (and the focused Save button) is gone: move focus to the
+// row's confirmation so keyboard and screen reader users stay where they were.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const status = event.detail.elt.querySelector?.(".hf-saved, [data-conflict-value]");
+  if (status && !event.detail.elt.querySelector("[autofocus]:focus")) {
+    status.setAttribute("tabindex", "-1");
+    status.focus();
+  }
+});
