@@ -49,34 +49,32 @@ def _ward(request: HttpRequest, ward_id: int):
     return get_object_or_404(wards_visible_to(request.user).select_related("site"), pk=ward_id)
 
 
+def _board_context(request: HttpRequest, ward_id: int) -> dict:
+    """The ward, its filtered rows and its counts: what the board and its printout share."""
+    ward = _ward(request, ward_id)
+    params = _board_params(request)
+    return {
+        "ward": ward,
+        "params": params,
+        "rows": selectors.ward_board(user=request.user, ward=ward, **params),
+        "summary": selectors.board_summary(user=request.user, ward=ward),
+    }
+
+
 @require_GET
 def board(request: HttpRequest, ward_id: int) -> HttpResponse:
     """The ward board: one row per current inpatient."""
-    ward = _ward(request, ward_id)
-    params = _board_params(request)
-    context = {
-        "ward": ward,
-        "rows": selectors.ward_board(user=request.user, ward=ward, **params),
-        "summary": selectors.board_summary(user=request.user, ward=ward),
-        "params": params,
-        "filters": BoardFilter,
-        "sorts": BoardSort,
-    }
-    return render(request, BOARD, context)
+    context = _board_context(request, ward_id)
+    return render(request, BOARD, {**context, "filters": BoardFilter, "sorts": BoardSort})
 
 
 @require_GET
 def board_print(request: HttpRequest, ward_id: int) -> HttpResponse:
     """The board for the board round, on paper."""
-    ward = _ward(request, ward_id)
-    params = _board_params(request)
-    context = {
-        "ward": ward,
-        "rows": selectors.ward_board(user=request.user, ward=ward, **params),
-        "summary": selectors.board_summary(user=request.user, ward=ward),
-        "printed_at": timezone.localtime(),
-    }
-    return render(request, "discharge/board_print.html", context)
+    context = _board_context(request, ward_id)
+    return render(
+        request, "discharge/board_print.html", {**context, "printed_at": timezone.localtime()}
+    )
 
 
 @require_GET
