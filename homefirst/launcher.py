@@ -9,6 +9,7 @@ every rule lives in the apps.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import signal
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from types import FrameType
 
+import psutil  # installed with pgserver, which uses it the same way
 from honcho.manager import Manager
 from honcho.printer import Message, Printer
 
@@ -28,6 +30,9 @@ from homefirst import embedded
 BASE_DIR = embedded.BASE_DIR
 LOCK_FILE = embedded.DATA_DIR / "launcher.pid"
 WEB_HOST = "127.0.0.1"
+# Set in every child's environment, so that the children of a launcher that was killed
+# outright (and so could not stop them) can be found and stopped later.
+LAUNCH_MARK = "HOMEFIRST_LAUNCHED_FROM"
 
 
 class Stopped(Exception):
@@ -59,6 +64,33 @@ def _running_launcher() -> int | None:
     if pid == os.getpid() or not _pid_alive(pid):
         return None
     return pid
+
+
+def _leftover_children() -> list[psutil.Process]:
+    """Processes started by an earlier launcher from this checkout that are still running."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get(LAUNCH_MARK) == str(embedded.DATA_DIR):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def _stop_leftover_children() -> None:
+    """Stop web, worker and beat processes left by a killed launcher (they hold the port)."""
+    leftovers = _leftover_children()
+    if not leftovers:
+        return
+    say(f"Stopping {len(leftovers)} process(es) left by an earlier run ...")
+    for proc in leftovers:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.terminate()
+    _gone, alive = psutil.wait_procs(leftovers, timeout=10)
+    for proc in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
 
 
 def _port_free(port: int) -> bool:
@@ -175,6 +207,7 @@ def run(port: int) -> int:
     if other is not None:
         say(f"HomeFirst is already running from this folder (pid {other}); stop it first.")
         return 1
+    _stop_leftover_children()
     if not _port_free(port):
         say(f"Port {port} on {WEB_HOST} is in use: stop what uses it or run `make run PORT=8001`.")
         return 1
@@ -186,6 +219,7 @@ def run(port: int) -> int:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "homefirst.settings.local")
     env["PYTHONUNBUFFERED"] = "1"  # children's lines reach the log as they are written
+    env[LAUNCH_MARK] = str(embedded.DATA_DIR)
     own_postgres = not env.get("DATABASE_URL")
     own_redis = not env.get("REDIS_URL")
     stopped_by_signal = False
@@ -252,6 +286,7 @@ def stop() -> int:
         deadline = time.monotonic() + 30
         while _pid_alive(other) and time.monotonic() < deadline:
             time.sleep(0.2)
+    _stop_leftover_children()
     # Left by a killed run (Redis) or by standalone commands (settings start pgserver).
     if embedded.REDIS_SOCKET.exists():
         say("Stopping the embedded Redis ...")
