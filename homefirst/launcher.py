@@ -61,8 +61,16 @@ def _running_launcher() -> int | None:
         pid = int(LOCK_FILE.read_text().strip())
     except (OSError, ValueError):
         return None
-    if pid == os.getpid() or not _pid_alive(pid):
+    if pid == os.getpid():
         return None
+    # The id may have been reused since (after a reboot, say): check it is a launcher.
+    try:
+        if "homefirst.launcher" not in " ".join(psutil.Process(pid).cmdline()):
+            return None
+    except psutil.NoSuchProcess:
+        return None
+    except psutil.AccessDenied:
+        pass  # another user's process: assume the worst and leave it alone
     return pid
 
 
