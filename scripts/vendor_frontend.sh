@@ -17,7 +17,9 @@ tar xzf htmx.org-*.tgz -C htmx
 
 rm -rf "$vendor" && mkdir -p "$vendor/nhsuk-frontend/assets" "$vendor/htmx"
 dist=nhsuk/package/dist/nhsuk
-cp "$dist/nhsuk-frontend.min.js" "$vendor/nhsuk-frontend/"
+# Source maps are not vendored, so drop the comments that point at them (collectstatic's
+# manifest storage refuses references to missing files).
+sed -E 's|//# sourceMappingURL=.*$||' "$dist/nhsuk-frontend.min.js" > "$vendor/nhsuk-frontend/nhsuk-frontend.min.js"
 cp -r "$dist/assets/images" "$vendor/nhsuk-frontend/assets/"
 cp nhsuk/package/LICENSE* "$vendor/nhsuk-frontend/" 2>/dev/null || true
 # Point image URLs at the vendored copies and drop the web fonts served from a CDN:
@@ -27,8 +29,9 @@ import re, sys
 css = open(sys.argv[1], encoding="utf-8").read()
 css = re.sub(r"@font-face\{[^}]*assets\.nhs\.uk[^}]*\}", "", css)
 css = css.replace("url(/assets/", "url(assets/")
+css = re.sub(r"/\*# sourceMappingURL=[^*]*\*/", "", css)
 open(sys.argv[2], "w", encoding="utf-8").write(css)
 PY
-cp htmx/package/dist/htmx.min.js "$vendor/htmx/"
+sed -E 's|//# sourceMappingURL=.*$||' htmx/package/dist/htmx.min.js > "$vendor/htmx/htmx.min.js"
 cp htmx/package/LICENSE "$vendor/htmx/" 2>/dev/null || true
 echo "Vendored into $vendor"
