@@ -30,9 +30,11 @@ class Table:
     (an admission to its latest review) without a second pass of updates.
     """
 
-    def __init__(self, model: type[models.Model], fields: Sequence[str]) -> None:
+    def __init__(self, model: type[models.Model], fields: Sequence[str], label: str) -> None:
         self.model = model
+        self.label = label
         self.name = model._meta.db_table
+        self.fields = tuple(fields)
         self.columns = [model._meta.pk.column] + [model._meta.get_field(f).column for f in fields]
         self.lines: list[str] = []
         self._first_id = 0
@@ -49,9 +51,11 @@ class Table:
         self._next_id += 1
         return self._next_id - 1
 
-    def add(self, row_id: int, *values: object) -> None:
-        """Add one row, its values in the order of the fields given at creation."""
-        self.lines.append(f"{row_id}\t" + "\t".join([_text(v) for v in values]))
+    def add(self, row_id: int, **values: object) -> None:
+        """Add one row, every field given at creation named once."""
+        if len(values) != len(self.fields):
+            raise TypeError(f"{self.name} rows need exactly {', '.join(self.fields)}.")
+        self.lines.append(f"{row_id}\t" + "\t".join([_text(values[f]) for f in self.fields]))
 
     def copy(self, on_rows: Callable[[int], object] = lambda n: None) -> None:
         """COPY the rows into the table, then move its sequence past the ids used."""

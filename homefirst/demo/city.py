@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 
 from discharge import nhs_number
+from homefirst.demo import personas
 from homefirst.demo.personas import (
     ADMIN_USERNAME,
     CARE_HOME_PROVIDER_ODS,
@@ -28,6 +29,8 @@ from homefirst.demo.personas import (
 from homefirst.models import Membership, Organisation, Role, Site, User, Ward
 
 OTHER_COUNCIL_ODS = "E08000036"
+# The launcher's banner reads the admin's password the same way.
+ADMIN_PASSWORD = getattr(personas, "ADMIN_PASSWORD", DEMO_PASSWORD)
 
 Kind = Organisation.Kind
 
@@ -41,6 +44,8 @@ ORGANISATIONS: tuple[tuple[str, str, str], ...] = (
     (CARE_HOME_PROVIDER_ODS, "Northgate Care Homes Partnership", Kind.CARE_PROVIDER),
 )
 
+# The main acute site; long stayers there may step down to St Luke's.
+ACUTE_SITE = "RHF01"
 SITES: tuple[tuple[str, str, str], ...] = (
     ("RHF01", TRUST_ODS, "Northgate General Hospital"),
     ("RHF02", TRUST_ODS, "St Luke's Hospital"),
@@ -470,19 +475,22 @@ def city_build(*, beds: int) -> City:
 
 def _users_create(org_ids: dict[str, int]) -> dict[str, int]:
     """The personas, the admin and the clinicians, each with a membership; returns ids by username."""
-    # One hash for every demo login: the password is public, and hashing it eight times
-    # would cost seconds on every seed.
-    password = make_password(DEMO_PASSWORD)
+    # One hash for every demo login: the password is public, and hashing it once per user
+    # would cost seconds on every seed. Clinicians get no login (None).
+    demo = make_password(DEMO_PASSWORD)
+    admin = demo if ADMIN_PASSWORD == DEMO_PASSWORD else make_password(ADMIN_PASSWORD)
     people = [
-        (p.username, p.first_name, p.last_name, p.job_title, p.organisation_ods, p.role, True)
+        (p.username, p.first_name, p.last_name, p.job_title, p.organisation_ods, p.role, demo)
         for p in PERSONAS
     ]
-    people.append((ADMIN_USERNAME, "Demo", "Administrator", "System administrator", TRUST_ODS,
-                   Role.ADMINISTRATOR, True))  # fmt: skip
-    people += [(*c, TRUST_ODS, Role.WARD_STAFF, False) for c in CLINICIANS]
-    people.append((*OTHER_TRUST_CLINICIAN, OTHER_TRUST_ODS, Role.WARD_STAFF, False))
+    people.append(
+        (ADMIN_USERNAME, "Demo", "Administrator", "System administrator", TRUST_ODS,
+         Role.ADMINISTRATOR, admin)
+    )  # fmt: skip
+    people += [(*c, TRUST_ODS, Role.WARD_STAFF, None) for c in CLINICIANS]
+    people.append((*OTHER_TRUST_CLINICIAN, OTHER_TRUST_ODS, Role.WARD_STAFF, None))
     ids: dict[str, int] = {}
-    for username, first, last, title, ods, role, can_log_in in people:
+    for username, first, last, title, ods, role, password in people:
         is_admin = username == ADMIN_USERNAME
         user, _ = User.objects.update_or_create(
             username=username,
@@ -494,7 +502,7 @@ def _users_create(org_ids: dict[str, int]) -> dict[str, int]:
                 "is_active": True,
                 "is_staff": is_admin,
                 "is_superuser": is_admin,
-                "password": password if can_log_in else make_password(None),
+                "password": password or make_password(None),
             },
         )
         Membership.objects.get_or_create(user=user, organisation_id=org_ids[ods], role=role)

@@ -183,7 +183,6 @@ class Stay:
     seed: int
     moves: list[tuple[int, str]] = field(default_factory=list)
     segments: list[list] = field(default_factory=list)
-    next_move: int = 0
     waiting_for: int = -1
 
 
@@ -249,6 +248,7 @@ class CoursePlanner:
         median = ACUTE_DAYS[pathway] * COURSE_LENGTH[stay.course]
         acute = min(LONGEST_ACUTE_DAYS, int(rng.lognormvariate(math.log(median), 0.8)))
         if stay.first_day > stay.day0:
+            # Admitted late: the admission day, with no review, was the first acute day.
             acute = max(0, acute - 1)
         statuses = "M" * acute
         if acute and rng.random() < (0.03 if pathway == "0" else 0.08):
@@ -346,9 +346,6 @@ class Simulation:
         self.events: list[tuple] = []
         self._seq = 0
         self.waiting: dict[str, deque[tuple[int, int]]] = {}
-        self.wards_by_group: dict[str, list[int]] = {}
-        for i, ward in enumerate(city.wards):
-            self.wards_by_group.setdefault(ward.plan.group, []).append(i)
         # How long stays hold a bed on each ward, learned as they end: it sets the gap between
         # stays. A plain running mean: stays are long-tailed, and a moving average of recent
         # ones would run below the mean and overfill the wards.
@@ -478,7 +475,7 @@ class Simulation:
                 stay.moves.append((ready, onward))
         step_down = STEP_DOWN.get(stay.course)
         long_stay = stay.ended - stay.admitted > 10 * DAY
-        if step_down and site == "RHF01" and age >= 70 and long_stay and rng.random() < 0.35:
+        if step_down and site == c.ACUTE_SITE and age >= 70 and long_stay and rng.random() < 0.35:
             ready = stay.admitted + (3 + rng.randrange(4)) * DAY
             if stay.moves:
                 ready = max(ready, stay.moves[-1][0] + DAY)
@@ -608,6 +605,18 @@ RESPONSIBLE = {
 }  # fmt: skip
 
 
+PATIENT_FIELDS = (
+    "nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode",
+    "local_authority", "gp_practice_code", "lives_alone", "unpaid_carer", "communication_needs",
+)  # fmt: skip
+ADMISSION_FIELDS = (
+    "patient", "site", "current_ward", "bed_label", "method", "specialty", "admitted_at",
+    "status", "discharged_at", "discharge_destination", "actual_pathway", "planned_pathway",
+    "expected_discharge_date", "discharge_ready_date", "latest_review", "version",
+    "updated_at", "updated_by",
+)  # fmt: skip
+
+
 @dataclass
 class Tables:
     """The bulk tables the history fills, in the order they are written."""
@@ -625,32 +634,55 @@ class Tables:
     @classmethod
     def create(cls) -> Tables:
         return cls(
-            patients=Table(Patient, [
-                "nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode",
-                "local_authority", "gp_practice_code", "lives_alone", "unpaid_carer",
-                "communication_needs",
-            ]),
-            admissions=Table(Admission, [
-                "patient", "site", "current_ward", "bed_label", "method", "specialty",
-                "admitted_at", "status", "discharged_at", "discharge_destination",
-                "actual_pathway", "planned_pathway", "expected_discharge_date",
-                "discharge_ready_date", "latest_review", "version", "updated_at", "updated_by",
-            ]),
-            ward_stays=Table(WardStay, ["admission", "ward", "bed_label", "started_at",
-                                        "ended_at", "moved_by"]),
-            reviews=Table(CtrReview, ["admission", "reviewed_at", "review_date", "reviewed_by",
-                                      "meets", "exception_reason", "note"]),
-            review_criteria=Table(CtrReviewCriterion, ["review", "criterion"]),
-            drd_changes=Table(DischargeReadyDateChange, ["admission", "discharge_ready_date",
-                                                         "changed_at", "review"]),
-            edd_changes=Table(ExpectedDischargeDateChange, ["admission",
-                                                            "expected_discharge_date",
-                                                            "changed_at", "changed_by"]),
-            pathway_changes=Table(PlannedPathwayChange, ["admission", "pathway", "changed_at",
-                                                         "changed_by"]),
-            delays=Table(DelayEpisode, ["admission", "reason", "responsible_organisation",
-                                        "started_at", "ended_at", "recorded_by"]),
-        )  # fmt: skip
+            patients=Table(Patient, PATIENT_FIELDS, "patients"),
+            admissions=Table(Admission, ADMISSION_FIELDS, "admissions"),
+            ward_stays=Table(
+                WardStay,
+                ("admission", "ward", "bed_label", "started_at", "ended_at", "moved_by"),
+                "ward stays",
+            ),
+            reviews=Table(
+                CtrReview,
+                (
+                    "admission",
+                    "reviewed_at",
+                    "review_date",
+                    "reviewed_by",
+                    "meets",
+                    "exception_reason",
+                    "note",
+                ),
+                "criteria-to-reside reviews",
+            ),
+            review_criteria=Table(CtrReviewCriterion, ("review", "criterion"), "criteria met"),
+            drd_changes=Table(
+                DischargeReadyDateChange,
+                ("admission", "discharge_ready_date", "changed_at", "review"),
+                "discharge ready dates",
+            ),
+            edd_changes=Table(
+                ExpectedDischargeDateChange,
+                ("admission", "expected_discharge_date", "changed_at", "changed_by"),
+                "expected discharge dates",
+            ),
+            pathway_changes=Table(
+                PlannedPathwayChange,
+                ("admission", "pathway", "changed_at", "changed_by"),
+                "planned pathways",
+            ),
+            delays=Table(
+                DelayEpisode,
+                (
+                    "admission",
+                    "reason",
+                    "responsible_organisation",
+                    "started_at",
+                    "ended_at",
+                    "recorded_by",
+                ),
+                "delays",
+            ),
+        )
 
     def all(self) -> list[Table]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -683,17 +715,17 @@ class RowWriter:
             patient_id = self.patient_ids[person.index] = self.t.patients.new_id()
             self.t.patients.add(
                 patient_id,
-                person.nhs_number,
-                person.given_name,
-                person.family_name,
-                person.date_of_birth.isoformat(),
-                person.sex,
-                person.postcode,
-                self.city.org_ids[person.council],
-                person.gp_practice,
-                person.lives_alone,
-                person.unpaid_carer,
-                person.communication_needs,
+                nhs_number=person.nhs_number,
+                given_name=person.given_name,
+                family_name=person.family_name,
+                date_of_birth=person.date_of_birth.isoformat(),
+                sex=person.sex,
+                postcode=person.postcode,
+                local_authority=self.city.org_ids[person.council],
+                gp_practice_code=person.gp_practice,
+                lives_alone=person.lives_alone,
+                unpaid_carer=person.unpaid_carer,
+                communication_needs=person.communication_needs,
             )
         return patient_id
 
@@ -710,12 +742,12 @@ class RowWriter:
             moved_by = None if i == 0 else self.city.coordinator_id
             t.ward_stays.add(
                 t.ward_stays.new_id(),
-                admission_id,
-                wards[w].id,
-                label,
-                clock.stamp(start),
-                None if end is None else clock.stamp(end),
-                moved_by,
+                admission=admission_id,
+                ward=wards[w].id,
+                bed_label=label,
+                started_at=clock.stamp(start),
+                ended_at=None if end is None else clock.stamp(end),
+                moved_by=moved_by,
             )
             if i:
                 changes.append((start, moved_by))
@@ -738,24 +770,25 @@ class RowWriter:
                 last_at, last_by = at, by
         t.admissions.add(
             admission_id,
-            self._patient(stay.person),
-            last_ward.site_id,
-            last_ward.id,
-            stay.segments[-1][1],
-            stay.method,
-            wards[stay.ward].plan.specialty,
-            clock.stamp(stay.admitted),
-            status,
-            left_at,
-            destination,
-            actual,
-            planned,
-            edd,
-            drd,
-            latest,
-            1 + len(changes),
-            clock.stamp(last_at),
-            last_by,
+            patient=self._patient(stay.person),
+            site=last_ward.site_id,
+            current_ward=last_ward.id,
+            bed_label=stay.segments[-1][1],
+            method=stay.method,
+            specialty=wards[stay.ward].plan.specialty,
+            admitted_at=clock.stamp(stay.admitted),
+            status=status,
+            discharged_at=left_at,
+            discharge_destination=destination,
+            actual_pathway=actual,
+            planned_pathway=planned,
+            expected_discharge_date=edd,
+            discharge_ready_date=drd,
+            latest_review=latest,
+            # What the services would have counted: one version per change.
+            version=1 + len(changes),
+            updated_at=clock.stamp(last_at),
+            updated_by=last_by,
         )
 
     def _ward_at(self, stay: Stay, at: int) -> c.WardInfo:
@@ -806,28 +839,34 @@ class RowWriter:
             team = self._ward_at(stay, at).team
             by = team[rng.randrange(len(team))]
             review_id = t.reviews.new_id()
-            exception = rng.choice(EXCEPTION_REASONS) if status == "X" else ""
-            note = rng.choice(NOTES[status]) if rng.random() < 0.12 else ""
             t.reviews.add(
-                review_id, admission_id, clock.stamp(at), clock.dates[day], by,
-                status == "M", exception, note,
-            )  # fmt: skip
+                review_id,
+                admission=admission_id,
+                reviewed_at=clock.stamp(at),
+                review_date=clock.dates[day],
+                reviewed_by=by,
+                meets=status == "M",
+                exception_reason=rng.choice(EXCEPTION_REASONS) if status == "X" else "",
+                note=rng.choice(NOTES[status]) if rng.random() < 0.12 else "",
+            )
             if status == "M":
                 codes = _criteria(rng, criteria_pool, i)
                 if stay.outcome == "died" and i == last:
                     codes = sorted({*codes, LAST_HOURS_OF_LIFE})
                 for code in codes:
-                    t.review_criteria.add(t.review_criteria.new_id(), review_id, code)
+                    t.review_criteria.add(
+                        t.review_criteria.new_id(), review=review_id, criterion=code
+                    )
             new = rules.next_discharge_ready_date(
                 current=current, ready=status == "N", review_date=clock.day_dates[day]
             )
             if new != current:
                 t.drd_changes.add(
                     t.drd_changes.new_id(),
-                    admission_id,
-                    None if new is None else new.isoformat(),
-                    clock.stamp(at),
-                    review_id,
+                    admission=admission_id,
+                    discharge_ready_date=None if new is None else new.isoformat(),
+                    changed_at=clock.stamp(at),
+                    review=review_id,
                 )
                 if new is None:
                     runs[-1][1] = at
@@ -876,8 +915,13 @@ class RowWriter:
                 edd = new
                 entries.append((at + 5, edd, by))
         for at, value, by in entries:
-            t.edd_changes.add(t.edd_changes.new_id(), admission_id, clock.dates[value],
-                              clock.stamp(at), by)  # fmt: skip
+            t.edd_changes.add(
+                t.edd_changes.new_id(),
+                admission=admission_id,
+                expected_discharge_date=clock.dates[value],
+                changed_at=clock.stamp(at),
+                changed_by=by,
+            )
             changes.append((at, by))
         return clock.dates[edd]
 
@@ -913,8 +957,13 @@ class RowWriter:
                 entries.append((at + 4, final, by))
         t = self.t
         for at, code, by in entries:
-            t.pathway_changes.add(t.pathway_changes.new_id(), admission_id, code,
-                                  self.clock.stamp(at), by)  # fmt: skip
+            t.pathway_changes.add(
+                t.pathway_changes.new_id(),
+                admission=admission_id,
+                pathway=code,
+                changed_at=self.clock.stamp(at),
+                changed_by=by,
+            )
             changes.append((at, by))
         return entries[-1][1]
 
@@ -957,12 +1006,12 @@ class RowWriter:
                 by = self._someone(rng, self._ward_at(stay, at))
                 t.delays.add(
                     t.delays.new_id(),
-                    admission_id,
-                    code,
-                    self._responsible(stay, code),
-                    clock.stamp(at),
-                    None if ends > limit else clock.stamp(ends),
-                    by,
+                    admission=admission_id,
+                    reason=code,
+                    responsible_organisation=self._responsible(stay, code),
+                    started_at=clock.stamp(at),
+                    ended_at=None if ends > limit else clock.stamp(ends),
+                    recorded_by=by,
                 )
                 changes.append((at, by))
 
@@ -1062,7 +1111,7 @@ def seed(
         RowWriter(flow, tables).write(progress)
         bar = progress(total=sum(len(t.lines) for t in tables.all()), desc="Loading", unit="row")
         for table in tables.all():
-            bar.set_description(f"Loading {table.model._meta.verbose_name_plural}")
+            bar.set_description(f"Loading {table.label}")
             table.copy(bar.update)
         bar.set_description("Checking foreign keys")
         with connection.cursor() as cursor:
