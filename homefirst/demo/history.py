@@ -62,7 +62,7 @@ HORIZON_DAYS = 400
 LONGEST_ACUTE_DAYS = 120
 LONGEST_DELAY_DAYS = 90
 
-Progress = Callable[..., object]
+Progress = Callable[..., tqdm]
 
 
 class Clock:
@@ -1074,7 +1074,7 @@ def _silent(**kwargs: object) -> tqdm:
     return tqdm(disable=True, **kwargs)
 
 
-def seed(
+def demo_seed(
     *,
     beds: int = 600,
     days: int = 90,
@@ -1115,13 +1115,15 @@ def seed(
             table.copy(bar.update)
         bar.set_description("Checking foreign keys")
         with connection.cursor() as cursor:
-            # Check the deferred foreign keys now rather than at commit, inside the bar.
+            # Check the deferred foreign keys now rather than at commit, inside the bar;
+            # then back to deferred, the default, for whatever else the transaction does.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         bar.close()
-    return summary()
+    return demo_summary()
 
 
-def summary() -> Summary:
+def demo_summary() -> Summary:
     """Counts of what the demo database holds, and the pathway mix of its discharges."""
     trust = Q(site__organisation__ods_code=c.TRUST_ODS)
     admissions = Admission.objects.aggregate(

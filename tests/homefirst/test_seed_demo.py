@@ -272,3 +272,11 @@ def test_progress_goes_to_stderr_unless_quiet(db, capsys):
     assert "Simulating" in capsys.readouterr().err
     call_command("seed_demo", beds=25, days=2, reset=True, quiet=True, stdout=io.StringIO())
     assert capsys.readouterr().err == ""
+
+
+def test_too_few_beds_or_days_are_refused_and_leave_nothing_behind(db):
+    with pytest.raises(CommandError, match="beds"):
+        seed_demo(beds=5, days=3)
+    with pytest.raises(CommandError, match="day"):
+        seed_demo(beds=60, days=0)
+    assert not Organisation.objects.exists()

@@ -42,7 +42,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             with pghistory.context(command="seed_demo"):
-                result = history.seed(
+                result = history.demo_seed(
                     beds=options["beds"],
                     days=options["days"],
                     seed=options["seed"],
