@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pghistory.models
 from django.apps import apps
@@ -183,11 +182,6 @@ class City:
     wards: list[WardInfo]
     coordinator_id: int
     other_coordinator_id: int
-    staff_ids: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def trust_beds(self) -> int:
-        return sum(len(w.beds) for w in self.wards if w.trust_id == self.org_ids[TRUST_ODS])
 
 
 # --- The people who live in the city ------------------------------------------------------------
@@ -296,12 +290,17 @@ class Population:
         self.people: list[Person] = []
         self.recent: deque[tuple[int, Person]] = deque()  # (left at, person), oldest first
         self.former: list[Person] = []
-        # NHS numbers walk the 999 test range in a scrambled but repeatable order.
+        # NHS numbers walk the 999 test range in a scrambled but repeatable order: a step
+        # coprime to a million visits every number once.
         self._step = 7_919 * 13
         self._next = rng.randrange(1_000_000)
+        self._drawn = 0
 
     def _nhs_number(self) -> str:
         while True:
+            self._drawn += 1
+            if self._drawn > 1_000_000:
+                raise ValueError("The 999 test range has no NHS numbers left: seed fewer days.")
             self._next = (self._next + self._step) % 1_000_000
             first_nine = f"999{self._next:06d}"
             check = nhs_number.check_digit(first_nine)
@@ -353,15 +352,13 @@ class Population:
         while self.recent and self.recent[0][0] < t - READMISSION_WINDOW:
             self.former.append(self.recent.popleft()[1])
         roll = rng.random()
-        pool: Sequence[Person] | None = None
-        if roll < 0.09 and self.recent:
-            pool = [p for _, p in self.recent]
-        elif roll < 0.14 and self.former:
-            pool = self.former
-        if pool is None:
-            return None
         for _ in range(3):
-            person = pool[rng.randrange(len(pool))]
+            if roll < 0.09 and self.recent:
+                person = self.recent[rng.randrange(len(self.recent))][1]
+            elif 0.09 <= roll < 0.14 and self.former:
+                person = self.former[rng.randrange(len(self.former))]
+            else:
+                return None
             if not person.in_hospital and not person.died:
                 return person
         return None
@@ -469,7 +466,6 @@ def city_build(*, beds: int) -> City:
         wards=infos,
         coordinator_id=users["coordinator"],
         other_coordinator_id=users[OTHER_TRUST_CLINICIAN[0]],
-        staff_ids=users,
     )
 
 

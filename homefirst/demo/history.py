@@ -318,13 +318,11 @@ ARRIVE, LEAVE, MOVE_READY = 0, 1, 2
 
 @dataclass
 class Flow:
-    """What the simulation produced: every stay, the people, and the clock to read them by."""
+    """What the simulation produced: every stay, and the clock to read them by."""
 
     clock: Clock
     city: c.City
     stays: list[Stay]
-    people: list[c.Person]
-    today: int  # local day index of today
     now: int
     window_start: int
 
@@ -383,8 +381,6 @@ class Simulation:
             clock=self.clock,
             city=self.city,
             stays=self.stays,
-            people=self.population.people,
-            today=self.today,
             now=self.now,
             window_start=self.window_start,
         )
