@@ -72,7 +72,7 @@ PERSONAS: tuple[Persona, ...] = (
         "Director of urgent care",
         COUNCIL_ODS,
         "system_leader",
-        "system leader: aggregate dashboards only",
+        "system leader: counts only, never a patient's identity",
     ),
     Persona(
         "outsider",
