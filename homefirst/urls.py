@@ -12,4 +12,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("discharge.urls")),
+    path("pathways/", include("pathways.urls")),
+    path("plans/", include("recovery_plans.urls")),
+    path("dashboards/", include("dashboards.urls")),
 ]
