@@ -120,3 +120,10 @@ class AdmissionFactory(factory.django.DjangoModelFactory):
             admitted_at=admitted_at,
             **kwargs,
         )
+
+
+def recovery_plan_for(admission: Admission, by: User):
+    """A started recovery plan for the admission's patient (all sections in place)."""
+    from recovery_plans.services import plan_start
+
+    return plan_start(patient=admission.patient, by=by)
