@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pghistory.models
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from discharge.models import (
@@ -21,6 +22,7 @@ from discharge.models import (
 )
 from homefirst.models import Membership, User, Ward
 from homefirst.selectors import WARD_ROLES, organisation_ids
+from recovery_plans.models import Action, RecoveryPlan
 
 LONG_STAY_THRESHOLDS = (21, 14, 7)
 
@@ -159,17 +161,43 @@ def board_row_for(admission: Admission, today: dt.date) -> BoardRow:
     )
 
 
+def _with_recovery_plan(admissions: QuerySet[Admission]) -> QuerySet[Admission]:
+    """Annotate the patient's active recovery plan and its overdue actions, as subqueries."""
+    today = timezone.localdate()
+    active = RecoveryPlan.objects.filter(patient=OuterRef("patient_id"), status="active")
+    overdue = (
+        Action.objects.filter(
+            plan__patient=OuterRef("patient_id"),
+            plan__status="active",
+            status="open",
+            due_date__lt=today,
+        )
+        .order_by()
+        .values("plan__patient")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return admissions.annotate(
+        plan_id=Subquery(active.values("pk")[:1]),
+        plan_overdue_actions=Coalesce(Subquery(overdue), 0),
+    )
+
+
 def with_board_data(admissions: QuerySet[Admission]) -> QuerySet[Admission]:
     """Join and prefetch everything a board row shows, so rows cost no extra queries."""
-    return admissions.select_related(
-        "patient", "planned_pathway", "updated_by", "latest_review", "current_ward"
-    ).prefetch_related(
-        Prefetch("latest_review__criteria"),
-        Prefetch(
-            "delays",
-            queryset=DelayEpisode.objects.filter(ended_at__isnull=True).select_related("reason"),
-            to_attr="open_delays",
-        ),
+    return (
+        _with_recovery_plan(admissions)
+        .select_related("patient", "planned_pathway", "updated_by", "latest_review", "current_ward")
+        .prefetch_related(
+            Prefetch("latest_review__criteria"),
+            Prefetch(
+                "delays",
+                queryset=DelayEpisode.objects.filter(ended_at__isnull=True).select_related(
+                    "reason"
+                ),
+                to_attr="open_delays",
+            ),
+        )
     )
 
 

@@ -16,6 +16,7 @@ from discharge import forms, selectors, services
 from discharge.models import Admission
 from discharge.selectors import BoardFilter, BoardSort
 from homefirst.selectors import wards_visible_to
+from recovery_plans import selectors as plan_selectors
 
 BOARD = "discharge/board.html"
 
@@ -283,7 +284,17 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     context = {
         "patient": patient,
         "age": patient.age_on(timezone.localdate()),
+        **_recovery_plan_context(request, patient),
         "admissions": [(a, selectors.admission_timeline(a)) for a in admissions],
         "audit": selectors.audit_history(patient, admissions),
     }
     return render(request, "discharge/patient_detail.html", context)
+
+
+def _recovery_plan_context(request: HttpRequest, patient) -> dict:
+    """The patient's active recovery plan, if the user may open it, and its overdue actions."""
+    plan = plan_selectors.active_plan_for_patient(user=request.user, patient_id=patient.pk)
+    if plan is None:
+        return {"plan": None}
+    flags = plan_selectors.plan_flags_for_patients([patient.pk], timezone.localdate())
+    return {"plan": plan, "plan_overdue": flags.get(patient.pk, (None, 0))[1]}

@@ -22,7 +22,7 @@ from recovery_plans.models import (
     PlanChange,
     RecoveryPlan,
 )
-from recovery_plans.sections import ALL_SECTION_KEYS, SECTIONS
+from recovery_plans.sections import ALL_SECTION_KEYS, SECTIONS, SECTIONS_BY_KEY
 
 STAFF_ROLES = {r for r in Membership.Role if r != Membership.Role.SYSTEM_LEADER}
 
@@ -64,6 +64,32 @@ def involved_organisations(plan: RecoveryPlan) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=involved_organisation_ids(plan)).order_by("name")
 
 
+PAGE_ORDER = (
+    "about_me",
+    "support_network",
+    "needs",
+    "goals",
+    "actions",
+    "services",
+    "risks",
+    "contacts",
+    "reviews",
+)
+
+
+@dataclass(frozen=True)
+class SectionBlock:
+    """One section of the plan as the page shows it."""
+
+    key: str
+    title: str
+    hint: str
+    is_list: bool
+    fields: list[tuple[str, str, str]]  # (name, label, value) for a text section
+    section: object | None
+    comments: list
+
+
 @dataclass(frozen=True)
 class PlanView:
     """Everything the plan page shows, loaded in a fixed number of queries."""
@@ -83,6 +109,27 @@ class PlanView:
         return [
             a for a in self.actions if a.status == Action.Status.OPEN and a.due_date < self.today
         ]
+
+    def block(self, key: str) -> SectionBlock:
+        """One section with its fields' current values and its comments."""
+        spec = SECTIONS_BY_KEY.get(key)
+        section = self.sections.get(key)
+        content = section.content if section else {}
+        return SectionBlock(
+            key=key,
+            title=ALL_SECTION_KEYS[key],
+            hint=spec.hint if spec else "",
+            is_list=spec is None,
+            fields=[(name, label, content.get(name, "")) for name, label in spec.fields]
+            if spec
+            else [],
+            section=section,
+            comments=self.comments.get(key, []),
+        )
+
+    @property
+    def blocks(self) -> list[SectionBlock]:
+        return [self.block(key) for key in PAGE_ORDER]
 
 
 def plan_for_page(*, user: User, plan_id: int) -> PlanView | None:
