@@ -56,11 +56,10 @@ class GoalForm(PlanForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     target_date = forms.DateField(label="Target date", required=False, **DATE)
-    status = forms.ChoiceField(choices=Goal.Status.choices, initial=Goal.Status.NOT_STARTED)
 
 
 class GoalEditForm(GoalForm, VersionedPlanForm):
-    pass
+    status = forms.ChoiceField(choices=Goal.Status.choices)
 
 
 class ActionForm(PlanForm):
@@ -72,7 +71,6 @@ class ActionForm(PlanForm):
         label="Person responsible (optional)", required=False, max_length=200
     )
     due_date = forms.DateField(label="Due by", **DATE)
-    status = forms.ChoiceField(choices=Action.Status.choices, initial=Action.Status.OPEN)
 
     def __init__(self, *args, organisations, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -85,7 +83,7 @@ class ActionForm(PlanForm):
 
 
 class ActionEditForm(ActionForm, VersionedPlanForm):
-    pass
+    status = forms.ChoiceField(choices=Action.Status.choices)
 
 
 class ContactForm(PlanForm):
@@ -102,11 +100,10 @@ class ContactEditForm(ContactForm, VersionedPlanForm):
 class ReviewForm(PlanForm):
     due_on = forms.DateField(label="Review date", **DATE)
     purpose = forms.CharField(label="What to look at", required=False, max_length=300)
-    done = forms.BooleanField(label="Review done", required=False)
 
 
 class ReviewEditForm(ReviewForm, VersionedPlanForm):
-    pass
+    done = forms.BooleanField(label="Review done", required=False)
 
 
 class ProgressNoteForm(PlanForm):

@@ -346,12 +346,20 @@ def test_cancel_releases_the_lease(client, social_worker, ward_nurse, plan):
 # --- Family -------------------------------------------------------------------------------------
 
 
-def test_staff_invite_a_relative_by_email_and_see_the_link(client, ward_nurse, plan):
+def test_staff_invite_a_relative_by_email_and_see_the_link(
+    client, ward_nurse, plan, django_capture_on_commit_callbacks
+):
     client.force_login(ward_nurse)
-    response = client.post(
-        reverse("recovery_plans:people", args=[plan.pk]),
-        {"invite": "1", "name": "Sam Lee", "email": "sam@example.org", "relationship": "Daughter"},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("recovery_plans:people", args=[plan.pk]),
+            {
+                "invite": "1",
+                "name": "Sam Lee",
+                "email": "sam@example.org",
+                "relationship": "Daughter",
+            },
+        )
     html = response.content.decode()
     link = re.search(r"http://testserver/plans/invitations/[\w-]+/", html).group(0)
     assert link in mail.outbox[0].body
