@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from discharge import nhs_number, rules
@@ -32,6 +33,11 @@ from pathways.models import Pathway
 # A clock a few minutes fast on a ward PC should not stop a discharge being recorded.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 MAX_TEXT = 2000
+
+# Sent with ``admission`` and ``by`` inside the discharge's transaction once a patient has left
+# hospital (discharged or died), so other apps follow them out (pathways moves the referral on)
+# and commit or roll back with the discharge.
+admission_left_hospital = Signal()
 
 
 class StaleEdit(Exception):
@@ -408,6 +414,7 @@ def admission_discharge(
             at=timezone.now(),
             fields=["status", "discharged_at", "discharge_destination", "actual_pathway"],
         )
+        admission_left_hospital.send(sender=Admission, admission=admission, by=by)
     return admission
 
 
