@@ -126,6 +126,7 @@ def banner(port: int) -> str:
     url = f"http://{WEB_HOST}:{port}"
     admin_password = getattr(personas, "ADMIN_PASSWORD", personas.DEMO_PASSWORD)
     rows = [(p.username, personas.DEMO_PASSWORD, p.describes) for p in personas.PERSONAS]
+    rows.append((personas.FAMILY_USERNAME, personas.DEMO_PASSWORD, personas.FAMILY_DESCRIBES))
     rows.append((personas.ADMIN_USERNAME, admin_password, f"superuser: the admin at {url}/admin/"))
     width = max(len(row[0]) for row in rows)
     pw_width = max(len(row[1]) for row in rows)

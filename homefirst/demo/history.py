@@ -41,6 +41,7 @@ from homefirst.demo import city as c
 from homefirst.demo.bulk import Table
 from homefirst.demo.city import city_build, city_exists, city_reset
 from homefirst.demo.personas import COUNCIL_ODS, OTHER_TRUST_ODS
+from homefirst.demo.plans import plans_seed
 from homefirst.models import Organisation, Ward
 
 DAY = 24 * 60
@@ -1116,6 +1117,7 @@ def demo_seed(
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         bar.close()
+        plans_seed(seed=seed)
     return demo_summary()
 
 

@@ -86,3 +86,7 @@ PERSONAS: tuple[Persona, ...] = (
 )
 
 ADMIN_USERNAME = "admin"
+
+# A relative invited to one demo recovery plan: no organisation, sees only that plan.
+FAMILY_USERNAME = "family"
+FAMILY_DESCRIBES = "family member: only the one recovery plan they were invited to"
