@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class PathwaysConfig(AppConfig):
     name = "pathways"
     verbose_name = "Discharge pathways and transfers of care"
+
+    def ready(self) -> None:
+        from discharge.services import admission_left_hospital
+
+        admission_left_hospital.connect(_follow_patient_out, dispatch_uid="pathways.referral_out")
+
+
+def _follow_patient_out(sender, *, admission, by, **_kwargs) -> None:
+    """The patient left hospital: the referral's rules (in the service) decide what follows."""
+    from pathways.services import referral_admission_left
+
+    referral_admission_left(admission=admission, by=by)
