@@ -22,20 +22,26 @@ from discharge.models import (
 )
 from homefirst.models import Membership, User, Ward
 from homefirst.selectors import WARD_ROLES, organisation_ids
+from pathways.models import Referral
+from pathways.transitions import CLOSED_STATES
 from recovery_plans.models import Action, RecoveryPlan
 
 LONG_STAY_THRESHOLDS = (21, 14, 7)
 
 
 def admissions_visible_to(user: User) -> QuerySet[Admission]:
-    """Admissions this user may see: their trust's, or those of residents of their council."""
+    """Admissions this user may see: their trust's, residents of their council, or referred to their service."""
     trust_ids = organisation_ids(user, WARD_ROLES)
     council_ids = organisation_ids(user, {Membership.Role.SOCIAL_WORKER})
-    if not trust_ids and not council_ids:
+    provider_ids = organisation_ids(user, {Membership.Role.PROVIDER_STAFF})
+    if not trust_ids and not council_ids and not provider_ids:
         return Admission.objects.none()
-    return Admission.objects.filter(
-        Q(site__organisation_id__in=trust_ids) | Q(patient__local_authority_id__in=council_ids)
-    )
+    scope = Q(site__organisation_id__in=trust_ids) | Q(patient__local_authority_id__in=council_ids)
+    if provider_ids:
+        # A subquery, not a join: a patient referred twice would otherwise appear twice.
+        referred = Referral.objects.filter(service__provider_id__in=provider_ids)
+        scope |= Q(pk__in=referred.values("admission_id"))
+    return Admission.objects.filter(scope)
 
 
 def admissions_editable_by(user: User) -> QuerySet[Admission]:
@@ -196,6 +202,14 @@ def with_board_data(admissions: QuerySet[Admission]) -> QuerySet[Admission]:
                     "reason"
                 ),
                 to_attr="open_delays",
+            ),
+            # The transfer of care's status on the row (pathways/includes/board_status.html).
+            Prefetch(
+                "transfer_referrals",
+                queryset=Referral.objects.exclude(state__in=CLOSED_STATES).select_related(
+                    "service", "proposed_delay_reason"
+                ),
+                to_attr="open_referrals",
             ),
         )
     )
