@@ -156,6 +156,40 @@ def _content_write(obj, values: Mapping) -> None:
     obj.content = dict(values)
 
 
+def _item_update(
+    *,
+    item: models.Model,
+    by: User,
+    expected_version: int,
+    section: str,
+    fields: tuple[str, ...],
+    clean,
+    write=None,
+) -> Saved:
+    """Co-edit one item of a plan's lists: staff only, locked, merged, announced."""
+    with transaction.atomic(), pghistory.context(user=by.pk):
+        plan = _locked_plan(item.plan)
+        _require_staff(plan, by)
+        mine = clean(plan)
+        current = (
+            type(item)
+            .objects.select_for_update(of=("self",))
+            .select_related("updated_by")
+            .get(pk=item.pk)
+        )
+        read, write_fields = _fields(*fields)
+        saved = _co_edit(
+            current=current,
+            by=by,
+            expected_version=expected_version,
+            mine=mine,
+            read=read,
+            write=write or write_fields,
+        )
+        _announce(plan, section)
+    return saved
+
+
 # --- The plan ---------------------------------------------------------------------------------
 
 
@@ -269,26 +303,16 @@ def goal_add(
 
 def goal_update(*, goal: Goal, by: User, expected_version: int, **values: Any) -> Saved:
     """Change a goal, merging with others' edits to its other fields."""
-    with transaction.atomic(), pghistory.context(user=by.pk):
-        plan = _locked_plan(goal.plan)
-        _require_staff(plan, by)
-        mine = _goal_values(plan, {k: v for k, v in values.items() if k in GOAL_FIELDS})
-        current = (
-            Goal.objects.select_for_update(of=("self",))
-            .select_related("updated_by")
-            .get(pk=goal.pk)
-        )
-        read, write = _fields(*GOAL_FIELDS)
-        saved = _co_edit(
-            current=current,
-            by=by,
-            expected_version=expected_version,
-            mine=mine,
-            read=read,
-            write=write,
-        )
-        _announce(plan, "goals")
-    return saved
+    return _item_update(
+        item=goal,
+        by=by,
+        expected_version=expected_version,
+        section="goals",
+        fields=GOAL_FIELDS,
+        clean=lambda plan: _goal_values(
+            plan, {k: v for k, v in values.items() if k in GOAL_FIELDS}
+        ),
+    )
 
 
 def goal_progress_note_add(*, goal: Goal, by: User, text: str) -> GoalProgressNote:
@@ -363,35 +387,27 @@ def action_add(
 
 def action_update(*, action: Action, by: User, expected_version: int, **values: Any) -> Saved:
     """Change an action; marking it done records who did it and when."""
-    with transaction.atomic(), pghistory.context(user=by.pk):
-        plan = _locked_plan(action.plan)
-        _require_staff(plan, by)
-        mine = _action_values(plan, {k: v for k, v in values.items() if k in ACTION_FIELDS})
-        current = (
-            Action.objects.select_for_update(of=("self",))
-            .select_related("updated_by")
-            .get(pk=action.pk)
-        )
-        read, write_fields = _fields(*ACTION_FIELDS)
+    _read, write_fields = _fields(*ACTION_FIELDS)
 
-        def write(obj: Action, values: Mapping) -> None:
-            write_fields(obj, values)
-            # Done records who did it and when; reopening clears them.
-            if obj.status == Action.Status.DONE and obj.done_at is None:
-                obj.done_by, obj.done_at = by, timezone.now()
-            elif obj.status != Action.Status.DONE:
-                obj.done_by, obj.done_at = None, None
+    def write(obj: Action, merged: Mapping) -> None:
+        write_fields(obj, merged)
+        # Done records who did it and when; reopening clears them.
+        if obj.status == Action.Status.DONE and obj.done_at is None:
+            obj.done_by, obj.done_at = by, timezone.now()
+        elif obj.status != Action.Status.DONE:
+            obj.done_by, obj.done_at = None, None
 
-        saved = _co_edit(
-            current=current,
-            by=by,
-            expected_version=expected_version,
-            mine=mine,
-            read=read,
-            write=write,
-        )
-        _announce(plan, "actions")
-    return saved
+    return _item_update(
+        item=action,
+        by=by,
+        expected_version=expected_version,
+        section="actions",
+        fields=ACTION_FIELDS,
+        clean=lambda plan: _action_values(
+            plan, {k: v for k, v in values.items() if k in ACTION_FIELDS}
+        ),
+        write=write,
+    )
 
 
 # --- Contacts and review dates ----------------------------------------------------------------
@@ -436,25 +452,15 @@ def contact_add(*, plan: RecoveryPlan, by: User, **values: Any) -> Contact:
 
 
 def contact_update(*, contact: Contact, by: User, expected_version: int, **values: Any) -> Saved:
-    with transaction.atomic(), pghistory.context(user=by.pk):
-        plan = _locked_plan(contact.plan)
-        _require_staff(plan, by)
-        current = (
-            Contact.objects.select_for_update(of=("self",))
-            .select_related("updated_by")
-            .get(pk=contact.pk)
-        )
-        read, write = _fields(*CONTACT_FIELDS)
-        saved = _co_edit(
-            current=current,
-            by=by,
-            expected_version=expected_version,
-            mine=_contact_values(values),
-            read=read,
-            write=write,
-        )
-        _announce(plan, "contacts")
-    return saved
+    """Change a contact, merging with others' edits to its other fields."""
+    return _item_update(
+        item=contact,
+        by=by,
+        expected_version=expected_version,
+        section="contacts",
+        fields=CONTACT_FIELDS,
+        clean=lambda plan: _contact_values(values),
+    )
 
 
 def review_add(
@@ -472,28 +478,15 @@ def review_add(
 
 
 def review_update(*, review: PlanReview, by: User, expected_version: int, **values: Any) -> Saved:
-    with transaction.atomic(), pghistory.context(user=by.pk):
-        plan = _locked_plan(review.plan)
-        _require_staff(plan, by)
-        current = (
-            PlanReview.objects.select_for_update(of=("self",))
-            .select_related("updated_by")
-            .get(pk=review.pk)
-        )
-        read, write = _fields(*REVIEW_FIELDS)
-        saved = _co_edit(
-            current=current,
-            by=by,
-            expected_version=expected_version,
-            mine=_review_values(plan, values),
-            read=read,
-            write=write,
-        )
-        _announce(plan, "reviews")
-    return saved
-
-
-# --- Comments, people and presence -------------------------------------------------------------
+    """Change a review date, merging with others' edits to its other fields."""
+    return _item_update(
+        item=review,
+        by=by,
+        expected_version=expected_version,
+        section="reviews",
+        fields=REVIEW_FIELDS,
+        clean=lambda plan: _review_values(plan, values),
+    )
 
 
 def comment_add(*, plan: RecoveryPlan, by: User, section: str, text: str) -> Comment:
