@@ -1,0 +1,112 @@
+"""What an aggregate module is, and the one statement that writes its tables for a scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, models
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The sites and the days (inclusive) a recompute covers."""
+
+    site_ids: tuple[int, ...]
+    first_day: dt.date
+    last_day: dt.date
+
+    def params(self) -> dict:
+        """The named parameters every aggregate's SQL uses."""
+        return {
+            "sites": list(self.site_ids),
+            "d0": self.first_day,
+            "d1": self.last_day,
+            "tz": settings.TIME_ZONE,
+        }
+
+
+@dataclass(frozen=True)
+class Target:
+    """A snapshot table and the CTE of the aggregate's SQL that holds its fresh rows.
+
+    The CTE's columns are the table's columns, by name.
+    """
+
+    model: type[models.Model]
+    cte: str
+
+    @property
+    def table(self) -> str:
+        return connection.ops.quote_name(self.model._meta.db_table)
+
+    @property
+    def keys(self) -> list[str]:
+        return [f.column for f in self.model._meta.pk_fields]
+
+    @property
+    def values(self) -> list[str]:
+        keys = set(self.keys)
+        return [
+            f.column
+            for f in self.model._meta.concrete_fields
+            if f.column not in keys and f.column is not None
+        ]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One module of figures: SQL CTEs computing fresh rows, and the tables they go to.
+
+    ``sql`` is the body of a WITH clause (``name AS (...), ...``) that defines each target's
+    CTE from the scope's parameters ``%(sites)s``, ``%(d0)s``, ``%(d1)s`` and ``%(tz)s``. Every
+    target table has ``day`` and ``site_id`` columns: the scope is those rows.
+    """
+
+    name: str
+    sql: str
+    targets: Sequence[Target]
+
+    def statement(self) -> str:
+        """One statement: upsert the changed rows of every target and delete the stale ones."""
+        ctes = [self.sql.strip().rstrip(",")]
+        deletes = []
+        for index, target in enumerate(self.targets):
+            ctes.append(f"upsert_{index} AS ({_upsert(target)})")
+            deletes.append(_stale_delete(target))
+        ctes += [f"stale_{index} AS ({sql})" for index, sql in enumerate(deletes[:-1])]
+        return "WITH " + ",\n".join(ctes) + "\n" + deletes[-1]
+
+    def run(self, scope: Scope) -> None:
+        """Bring the target tables up to date for the scope (the caller holds the transaction)."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.statement(), scope.params())
+
+
+def _upsert(target: Target) -> str:
+    columns = [*target.keys, *target.values]
+    listed = ", ".join(columns)
+    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in target.values)
+    old = ", ".join(f"t.{c}" for c in target.values)
+    new = ", ".join(f"EXCLUDED.{c}" for c in target.values)
+    # Unchanged rows are not rewritten: a safety-net run over settled days writes nothing.
+    return (
+        f"INSERT INTO {target.table} AS t ({listed}) SELECT {listed} FROM {target.cte} "
+        f"ON CONFLICT ({', '.join(target.keys)}) DO UPDATE SET {assignments} "
+        f"WHERE ({old}) IS DISTINCT FROM ({new})"
+    )
+
+
+def _stale_delete(target: Target) -> str:
+    keys = ", ".join(target.keys)
+    match = " AND ".join(f"s.{c} = t.{c}" for c in target.keys)
+    # EXCEPT rather than NOT EXISTS: a set operation stays linear whatever the planner's
+    # estimate of a freshly written table, where an anti join may loop row by row.
+    return (
+        f"DELETE FROM {target.table} t USING ("
+        f"SELECT {keys} FROM {target.table} "
+        f"WHERE site_id = ANY(%(sites)s) AND day BETWEEN %(d0)s AND %(d1)s "
+        f"EXCEPT SELECT {keys} FROM {target.cte}) s WHERE {match}"
+    )
