@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import partial
 
 import pghistory
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from dashboards.triggers import flow_changed
 from discharge import nhs_number, rules
 from discharge.models import (
     Admission,
@@ -157,6 +159,14 @@ def admission_admit(
         WardStay.objects.create(
             admission=admission, ward=ward, bed_label=bed_label, started_at=admitted_at, moved_by=by
         )
+        transaction.on_commit(
+            partial(
+                flow_changed,
+                site_ids=[ward.site_id],
+                day=timezone.localdate(admitted_at),
+                patient_id=patient.pk,
+            )
+        )
     return admission
 
 
@@ -185,6 +195,13 @@ def admission_transfer(
         current.save(update_fields=["ended_at"])
         WardStay.objects.create(
             admission=admission, ward=ward, bed_label=bed_label, started_at=moved_at, moved_by=by
+        )
+        transaction.on_commit(
+            partial(
+                flow_changed,
+                site_ids=[admission.site_id, ward.site_id],
+                day=timezone.localdate(moved_at),
+            )
         )
         admission.current_ward = ward
         admission.site = ward.site
@@ -244,6 +261,9 @@ def ctr_review_record(
         if _discharge_ready_date_apply(admission=admission, review=review):
             changed.append("discharge_ready_date")
         _touch(admission, by=by, at=reviewed_at, fields=changed)
+        transaction.on_commit(
+            partial(flow_changed, site_ids=[admission.site_id], day=review.review_date)
+        )
     return review
 
 
@@ -322,6 +342,9 @@ def planned_pathway_set(
             admission=admission, pathway_id=pathway, changed_at=changed_at, changed_by=by
         )
         _touch(admission, by=by, at=changed_at, fields=["planned_pathway"])
+        transaction.on_commit(
+            partial(flow_changed, site_ids=[admission.site_id], day=timezone.localdate(changed_at))
+        )
     return admission
 
 
@@ -362,6 +385,9 @@ def delay_reason_set(
             recorded_by=by,
         )
         _touch(admission, by=by, at=started_at, fields=[])
+        transaction.on_commit(
+            partial(flow_changed, site_ids=[admission.site_id], day=timezone.localdate(started_at))
+        )
     return episode
 
 
@@ -415,6 +441,11 @@ def admission_discharge(
             fields=["status", "discharged_at", "discharge_destination", "actual_pathway"],
         )
         admission_left_hospital.send(sender=Admission, admission=admission, by=by)
+        transaction.on_commit(
+            partial(
+                flow_changed, site_ids=[admission.site_id], day=timezone.localdate(discharged_at)
+            )
+        )
     return admission
 
 
