@@ -133,7 +133,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "homefirst.tasks.sessions_clear",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Flow dashboards: a safety net for lost triggers, and the whole history each night.
+    "dashboards-recompute-recent": {
+        "task": "dashboards.tasks.recompute_recent",
+        "schedule": 5 * 60,
+    },
+    "dashboards-recompute-history-nightly": {
+        "task": "dashboards.tasks.recompute_history",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
+# Seconds a queued dashboard recompute waits for more ward-board edits before it runs.
+DASHBOARDS_RECOMPUTE_DEBOUNCE = float(os.environ.get("DASHBOARDS_RECOMPUTE_DEBOUNCE", "10"))
 
 CACHES = {
     "default": {
