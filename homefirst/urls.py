@@ -4,12 +4,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from homefirst import views
+from homefirst import two_factor, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", two_factor.two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-factor/setup/", two_factor.two_factor_setup, name="two_factor_setup"),
     path("admin/", admin.site.urls),
     path("", include("discharge.urls")),
     path("pathways/", include("pathways.urls")),
