@@ -8,7 +8,7 @@ from functools import partial
 
 import pghistory
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -456,3 +456,201 @@ def patient_record_view_log(
     PatientRecordView.objects.create(
         user=user, patient=patient, path=path[:300], ip_address=ip_address
     )
+
+
+# --- Corrections sent by the hospital's patient administration system ------------------------
+
+PATIENT_UPDATABLE = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "gp_practice_code",
+    "local_authority",
+)
+
+
+def patient_update(*, patient: Patient, by: User | None, **values: object) -> Patient:
+    """Change a patient's demographics (never the NHS number: that is a merge)."""
+    if unknown := sorted(set(values) - set(PATIENT_UPDATABLE)):
+        raise ValidationError({unknown[0]: "This detail cannot be changed here."})
+    cleaned: dict[str, object] = {}
+    for name in ("given_name", "family_name"):
+        if name in values:
+            text = str(values[name] or "").strip()
+            if not text or len(text) > 100:
+                raise ValidationError({name: "Enter a name of 1 to 100 characters."})
+            cleaned[name] = text
+    if "date_of_birth" in values:
+        born = values["date_of_birth"]
+        if not isinstance(born, dt.date) or born > timezone.localdate():
+            raise ValidationError({"date_of_birth": "Date of birth must be today or in the past."})
+        cleaned["date_of_birth"] = born
+    if "sex" in values:
+        if values["sex"] not in Patient.Sex.values:
+            raise ValidationError({"sex": "Choose female, male, other or not known."})
+        cleaned["sex"] = values["sex"]
+    for name, limit in (("postcode", 10), ("gp_practice_code", 10)):
+        if name in values:
+            text = str(values[name] or "").strip().upper()
+            if len(text) > limit:
+                raise ValidationError({name: f"Keep this to {limit} characters or fewer."})
+            cleaned[name] = text
+    if "local_authority" in values:
+        council = values["local_authority"]
+        if (
+            not isinstance(council, Organisation)
+            or council.kind != Organisation.Kind.LOCAL_AUTHORITY
+        ):
+            raise ValidationError({"local_authority": "Choose a local authority."})
+        cleaned["local_authority"] = council
+    with transaction.atomic(), pghistory.context(user=by.pk if by else None):
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+        changed = [k for k, v in cleaned.items() if getattr(patient, k) != v]
+        for name in changed:
+            setattr(patient, name, cleaned[name])
+        if changed:
+            patient.save(update_fields=changed)
+    return patient
+
+
+def _live_stays(admission: Admission) -> list[WardStay]:
+    """The admission's ward stays that happened (a cancelled move is left as an empty period)."""
+    return [
+        s
+        for s in admission.ward_stays.select_for_update().order_by("started_at", "pk")
+        if s.ended_at is None or s.ended_at > s.started_at
+    ]
+
+
+def _flow_changed_from(
+    admission: Admission, since: dt.datetime, site_ids: Sequence[int] = ()
+) -> None:
+    """After commit, ask the dashboards to recount the site from the day a correction reaches back to."""
+    transaction.on_commit(
+        partial(
+            flow_changed,
+            site_ids=sorted({admission.site_id, *site_ids}),
+            day=timezone.localdate(since),
+        )
+    )
+
+
+def _bed_free(save) -> None:
+    """Run a save that reopens a ward stay; a bed taken meanwhile is a clear error, not a crash."""
+    try:
+        with transaction.atomic():
+            save()
+    except IntegrityError as error:
+        if "ward_stay_no_double_booked_bed" in str(error):
+            raise ValidationError(
+                {"bed_label": "Someone else has been put in that bed since; move them first."}
+            ) from error
+        raise
+
+
+def admission_cancel(
+    *, admission: Admission, by: User | None, expected_version: int | None = None
+) -> Admission:
+    """Cancel an admission entered in error: it never happened, so its ward stays hold no bed."""
+    with transaction.atomic(), pghistory.context(user=by.pk if by else None):
+        admission = _locked(admission, expected_version)
+        _require_in_hospital(admission)
+        for stay in admission.ward_stays.select_for_update():
+            stay.ended_at = stay.started_at  # an empty period: no bed was used
+            stay.save(update_fields=["ended_at"])
+        now = timezone.now()
+        for delay in DelayEpisode.objects.filter(admission=admission, ended_at__isnull=True):
+            delay.ended_at = max(now, delay.started_at)
+            delay.save(update_fields=["ended_at"])
+        admission.status = Admission.Status.CANCELLED
+        _touch(admission, by=by, at=now, fields=["status"])
+        _flow_changed_from(admission, admission.admitted_at)
+    return admission
+
+
+def admission_transfer_cancel(
+    *, admission: Admission, by: User | None, expected_version: int | None = None
+) -> Admission:
+    """Undo the last ward move: the patient is back where they were, in the same bed."""
+    with transaction.atomic(), pghistory.context(user=by.pk if by else None):
+        admission = _locked(admission, expected_version)
+        _require_in_hospital(admission)
+        stays = _live_stays(admission)
+        if len(stays) < 2 or stays[-1].ended_at is not None:
+            raise ValidationError({"__all__": "There is no ward move to cancel."})
+        previous, last = stays[-2], stays[-1]
+        last.ended_at = last.started_at
+        last.save(update_fields=["ended_at"])
+        previous.ended_at = None
+        _bed_free(lambda: previous.save(update_fields=["ended_at"]))
+        admission.current_ward = previous.ward
+        admission.site = previous.ward.site
+        admission.bed_label = previous.bed_label
+        _touch(admission, by=by, at=timezone.now(), fields=["current_ward", "site", "bed_label"])
+        _flow_changed_from(admission, last.started_at, site_ids=[last.ward.site_id])
+    return admission
+
+
+def admission_discharge_cancel(
+    *, admission: Admission, by: User | None, expected_version: int | None = None
+) -> Admission:
+    """Undo a discharge recorded in error: back in hospital, on the ward and bed they left."""
+    with transaction.atomic(), pghistory.context(user=by.pk if by else None):
+        admission = _locked(admission, expected_version)
+        if admission.status not in (Admission.Status.DISCHARGED, Admission.Status.DIED):
+            raise ValidationError({"__all__": "This patient has not left hospital."})
+        others = Admission.objects.filter(
+            patient_id=admission.patient_id, status=Admission.Status.IN_HOSPITAL
+        )
+        if others.exists():
+            raise ValidationError({"__all__": "The patient has been admitted again since."})
+        left_at = admission.discharged_at
+        stays = _live_stays(admission)
+        if stays:
+            _bed_free(lambda: WardStay.objects.filter(pk=stays[-1].pk).update(ended_at=None))
+        DelayEpisode.objects.filter(admission=admission, ended_at=left_at).update(ended_at=None)
+        admission.status = Admission.Status.IN_HOSPITAL
+        admission.discharged_at = None
+        admission.discharge_destination = ""
+        admission.actual_pathway = None
+        _touch(
+            admission,
+            by=by,
+            at=timezone.now(),
+            fields=["status", "discharged_at", "discharge_destination", "actual_pathway"],
+        )
+        _flow_changed_from(admission, left_at)
+    return admission
+
+
+def patient_merge(*, prior: Patient, survivor: Patient, by: User | None) -> Patient:
+    """Merge a duplicate record into the surviving one: stays and plans move, the duplicate empties."""
+    from recovery_plans.models import RecoveryPlan
+
+    if prior.pk == survivor.pk:
+        raise ValidationError({"prior": "A record cannot be merged into itself."})
+    with transaction.atomic(), pghistory.context(user=by.pk if by else None):
+        # Lock both in id order so two merges cannot deadlock.
+        list(
+            Patient.objects.select_for_update()
+            .filter(pk__in=[prior.pk, survivor.pk])
+            .order_by("pk")
+        )
+        both = [prior.pk, survivor.pk]
+        open_stays = Admission.objects.filter(
+            patient_id__in=both, status=Admission.Status.IN_HOSPITAL
+        )
+        if open_stays.count() > 1:
+            raise ValidationError(
+                {"prior": "Both records are in hospital now; discharge or cancel one first."}
+            )
+        plans = RecoveryPlan.objects.filter(patient_id__in=both, status="active")
+        if plans.count() > 1:
+            raise ValidationError(
+                {"prior": "Both records have an active recovery plan; close one first."}
+            )
+        Admission.objects.filter(patient_id=prior.pk).update(patient_id=survivor.pk)
+        RecoveryPlan.objects.filter(patient_id=prior.pk).update(patient_id=survivor.pk)
+    return survivor
