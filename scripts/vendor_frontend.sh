@@ -34,4 +34,10 @@ open(sys.argv[2], "w", encoding="utf-8").write(css)
 PY
 sed -E 's|//# sourceMappingURL=.*$||' htmx/package/dist/htmx.min.js > "$vendor/htmx/htmx.min.js"
 cp htmx/package/LICENSE "$vendor/htmx/" 2>/dev/null || true
+# Chart.js for the flow dashboards: the UMD build, which a module imports for its global.
+npm pack --silent "chart.js@$(version chart.js)" >/dev/null
+mkdir chartjs && tar xzf chart.js-*.tgz -C chartjs
+mkdir -p "$vendor/chartjs"
+sed -E 's|//# sourceMappingURL=.*$||' chartjs/package/dist/chart.umd.min.js > "$vendor/chartjs/chart.umd.min.js"
+cp chartjs/package/LICENSE.md "$vendor/chartjs/" 2>/dev/null || true
 echo "Vendored into $vendor"
