@@ -23,6 +23,7 @@ from homefirst.selectors import memberships_of
 
 ROLES_REQUIRING_TWO_FACTOR = {Membership.Role.ADMINISTRATOR, Membership.Role.SYSTEM_LEADER}
 OPEN_PATHS = ("/accounts/", "/static/", "/plans/invitations/")
+NOT_NEEDED = "homefirst_second_factor_not_needed"
 
 
 def two_factor_required(user: User) -> bool:
@@ -46,9 +47,13 @@ class TwoFactorMiddleware:
             user.is_authenticated
             and not user.is_verified()
             and not request.path.startswith(OPEN_PATHS)
+            and not request.session.get(NOT_NEEDED)
         ):
             has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-            if has_device or two_factor_required(user):
+            if not has_device and not two_factor_required(user):
+                # Decided once per session: a device added later is verified as it is added.
+                request.session[NOT_NEEDED] = True
+            else:
                 target = "two_factor_verify" if has_device else "two_factor_setup"
                 url = f"{reverse(target)}?next={request.get_full_path()}"
                 if request.htmx:

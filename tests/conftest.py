@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from homefirst.models import Membership, Organisation
 from tests.factories import AdmissionFactory, OrganisationFactory, UserFactory, WardFactory, member
@@ -79,7 +81,27 @@ def provider_carer(provider):
 
 @pytest.fixture
 def system_leader(council):
-    return member(council, Role.SYSTEM_LEADER, username="leader")
+    """A system leader who has set up two-step sign-in, as their role requires."""
+    leader = member(council, Role.SYSTEM_LEADER, username="leader")
+    TOTPDevice.objects.create(user=leader, name="Authenticator app", confirmed=True)
+    return leader
+
+
+@pytest.fixture
+def client(client):
+    """Django's test client; ``force_login`` stands for a completed sign-in, second factor included."""
+    force_login = client.force_login
+
+    def force_login_verified(user, backend=None):
+        force_login(user, backend)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is not None:
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    client.force_login = force_login_verified
+    return client
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from collections import Counter, defaultdict
 
 import pytest
 from django.apps import apps
-from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.utils import timezone
@@ -62,13 +61,13 @@ def seeded(db) -> str:
 
 def test_personas_and_admin_exist_and_can_log_in(seeded):
     for persona in PERSONAS:
-        user = authenticate(username=persona.username, password=DEMO_PASSWORD)
-        assert user is not None, persona.username
+        user = User.objects.get(username=persona.username)
+        assert user.check_password(DEMO_PASSWORD), persona.username
         assert Membership.objects.filter(
             user=user, organisation__ods_code=persona.organisation_ods, role=persona.role
         ).exists()
-    admin = authenticate(username=ADMIN_USERNAME, password=DEMO_PASSWORD)
-    assert admin is not None and admin.is_superuser and admin.is_staff
+    admin = User.objects.get(username=ADMIN_USERNAME)
+    assert admin.check_password(DEMO_PASSWORD) and admin.is_superuser and admin.is_staff
 
 
 def test_the_city_has_its_organisations(seeded):
