@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from discharge.selectors import patients_visible_to
+from discharge.services import patient_record_view_log
 from homefirst.models import User
 from recovery_plans import forms, selectors, services
 from recovery_plans.models import Action, Contact, Goal, PlanReview, RecoveryPlan
@@ -145,6 +146,12 @@ def plan_start(request: HttpRequest, patient_id: int) -> HttpResponse:
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The whole plan, with every section and list, open for co-editing."""
     view = _view(request, plan_id)
+    patient_record_view_log(
+        patient=view.plan.patient,
+        user=request.user,
+        path=request.get_full_path(),
+        ip_address=request.META.get("REMOTE_ADDR"),
+    )
     context = {
         "view": view,
         **_abilities(request, view.plan),
@@ -157,6 +164,12 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 def plan_print(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The plan to take home: plain language, large type, contacts first."""
     view = _view(request, plan_id)
+    patient_record_view_log(
+        patient=view.plan.patient,
+        user=request.user,
+        path=request.get_full_path(),
+        ip_address=request.META.get("REMOTE_ADDR"),
+    )
     return render(request, "recovery_plans/plan_print.html", {"view": view, "sections": SECTIONS})
 
 

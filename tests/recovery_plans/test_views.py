@@ -551,3 +551,13 @@ def test_family_member_home_lists_their_plan(client, relative, plan):
         reverse("recovery_plans:plan", args=[plan.pk])
         in client.get(reverse("home")).content.decode()
     )
+
+
+def test_opening_or_printing_a_plan_is_logged(client, social_worker, plan):
+    from discharge.models import PatientRecordView
+
+    client.force_login(social_worker)
+    client.get(reverse("recovery_plans:plan", args=[plan.pk]))
+    client.get(reverse("recovery_plans:print", args=[plan.pk]))
+    logged = PatientRecordView.objects.filter(user=social_worker, patient=plan.patient)
+    assert sorted(v.path for v in logged) == [f"/plans/{plan.pk}/", f"/plans/{plan.pk}/print/"]
