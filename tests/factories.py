@@ -127,3 +127,48 @@ def recovery_plan_for(admission: Admission, by: User):
     from recovery_plans.services import plan_start
 
     return plan_start(patient=admission.patient, by=by)
+
+
+# --- Transfers of care (pathways) --------------------------------------------------------------
+
+from pathways import services as pathways_services  # noqa: E402
+from pathways.models import Consent, Referral, Service, ServiceArea, ServiceKind  # noqa: E402
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    """A provider's service; ``councils=[...]`` says which council areas it covers."""
+
+    class Meta:
+        model = Service
+        skip_postgeneration_save = True
+
+    provider = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.CARE_PROVIDER)
+    name = factory.Sequence(lambda n: f"Service {n}")
+    kind = ServiceKind.HOME_REABLEMENT
+
+    @factory.post_generation
+    def councils(obj, create, extracted, **kwargs):
+        if create and extracted:
+            ServiceArea.objects.bulk_create(ServiceArea(service=obj, council=c) for c in extracted)
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """A referral made through the service by a ward nurse of the admission's trust."""
+
+    class Meta:
+        model = Referral
+
+    admission = factory.SubFactory(AdmissionFactory)
+    referred_by = factory.LazyAttribute(
+        lambda o: member(o.admission.site.organisation, Membership.Role.WARD_STAFF)
+    )
+    pathway = "1"
+    needs = "Help with washing and dressing twice a day; walks with a frame."
+    home_situation = "Lives alone in a ground-floor flat; key safe by the door."
+    carers = "Daughter visits at weekends."
+    consent = Consent.GIVEN
+    preferred_outcome = "To manage at home on her own again."
+
+    @classmethod
+    def _create(cls, model_class, *, referred_by, **kwargs):
+        return pathways_services.referral_create(by=referred_by, **kwargs)
