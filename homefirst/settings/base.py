@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "pathways",
     "recovery_plans",
     "dashboards",
+    "interop",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -173,12 +175,29 @@ CACHES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "interop.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "interop.api.errors.exception_handler",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "HomeFirst API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "HomeFirst API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package: hospital networks block CDNs.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# The MLLP listener's address (manage.py hl7_listen); loopback unless the deployment says otherwise.
+HL7_MLLP_HOST = os.environ.get("HL7_MLLP_HOST", "127.0.0.1")
+HL7_MLLP_PORT = int(os.environ.get("HL7_MLLP_PORT", "2575"))
 
 # Sessions end after 30 minutes idle and 12 hours in all (homefirst.session_lifetime).
 HOMEFIRST_SESSION_IDLE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
