@@ -2,7 +2,8 @@
 
 A polled region is an element that htmx asks again every few seconds and replaces with the
 answer (``hx-swap="outerHTML"``, or out of band). It carries the ETag of what it shows and
-sends it back: ``hx-headers='{"If-None-Match": "{{ etag|escapejs }}"}'``. While nothing it
+sends it back, with ``{% load polling %}{% poll_headers etag %}`` (which also marks the request
+as background, so polling does not keep an unattended screen signed in). While nothing it
 shows has changed the view answers 304 Not Modified without rendering, and htmx swaps nothing
 (base.html's responseHandling); a change answers 200 with the region and its new ETag. The
 ETag comes from a cheap summary of the data (a count, the latest change, who is asking),
@@ -21,8 +22,12 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 
+from homefirst.session_lifetime import BACKGROUND_HEADER
+
 # How often polled regions ask, in seconds; templates use it in hx-trigger="every 5s".
 POLL_SECONDS = 5
+# Polling is the page's doing, not the user's: it must not count as activity.
+BACKGROUND_HEADERS = {BACKGROUND_HEADER: "1"}
 
 
 def etag_of(*parts: object) -> str:

@@ -364,6 +364,7 @@ def test_the_queue_lists_the_longest_wait_first_with_targets(client, social_work
     assert html.index(f'id="queue-row-{oldest.pk}"') < html.index(f'id="queue-row-{recent.pk}"')
     assert "Triage within 4 working hours" in html
     assert "Overdue" in html
+    assert "X-HomeFirst-Background" in html, "polling does not keep an idle screen signed in"
 
 
 def test_the_queue_filters_by_stage_pathway_service_and_council(
