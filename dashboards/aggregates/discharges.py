@@ -28,7 +28,8 @@ left_hospital AS MATERIALIZED (
       AND a.discharged_at < ((%(d1)s::date + 1)::timestamp AT TIME ZONE %(tz)s)
 ),
 timed AS (
-    SELECT l.*, greatest(l.day - l.drd, 0) AS delay,
+    -- GREATEST ignores NULLs: no DRD must stay no delay, not a zero-day one.
+    SELECT l.*, CASE WHEN l.drd IS NOT NULL THEN greatest(l.day - l.drd, 0) END AS delay,
            EXISTS (
                SELECT 1 FROM discharge_admission r
                WHERE r.patient_id = l.patient_id AND r.id <> l.id

@@ -1,0 +1,51 @@
+"""The dashboards' date range: shape and type only; the drill-down ids are looked up by the view."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from homefirst.forms import NhsFormMixin
+
+DEFAULT_DAYS = 90
+# The longest range a page or export covers: two years keeps every query small.
+MAX_DAYS = 731
+
+
+class RangeForm(NhsFormMixin, forms.Form):
+    """From and to dates (inclusive); the last 90 days up to today when left empty."""
+
+    start = forms.DateField(
+        required=False,
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        required=False,
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="The headline figures are for this day.",
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        today = timezone.localdate()
+        end = cleaned.get("end") or today
+        start = cleaned.get("start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+        if end > today:
+            self.add_error("end", "The figures go up to today: choose today or an earlier day.")
+        elif start > end:
+            self.add_error("start", "The range must start on or before its last day.")
+        elif (end - start).days + 1 > MAX_DAYS:
+            self.add_error("start", f"Choose a range of at most {MAX_DAYS} days.")
+        cleaned["start"], cleaned["end"] = start, end
+        return cleaned
+
+    def range(self) -> tuple[dt.date, dt.date]:
+        """The valid range, or the default one when the input was not valid."""
+        if self.is_valid():
+            return self.cleaned_data["start"], self.cleaned_data["end"]
+        end = timezone.localdate()
+        return end - dt.timedelta(days=DEFAULT_DAYS - 1), end

@@ -1,0 +1,181 @@
+"""Hand-built patient stories for the dashboard tests: each step goes through the board's services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from dashboards import services as dashboards
+from dashboards.models import DailyAdmissions, DailyCensus, DailyDelay, DailyDischarges
+from discharge import services
+from discharge.models import Admission
+from homefirst.models import Site, User, Ward
+from tests.factories import AdmissionFactory, PatientFactory
+
+
+def at(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
+    """A UK local time on a day, as an aware datetime."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def ago(days: int) -> dt.date:
+    return today() - dt.timedelta(days=days)
+
+
+class Story:
+    """One admission, driven day by day through the ward board's services."""
+
+    def __init__(self, admission: Admission, by: User) -> None:
+        self.admission = admission
+        self.by = by
+
+    def review(self, day: dt.date, *, criteria: Sequence[str] = (), exception: str = "", hour=9):
+        services.ctr_review_record(
+            admission=self.admission,
+            by=self.by,
+            criteria=criteria,
+            exception_reason=exception,
+            expected_version=None,
+            reviewed_at=at(day, hour),
+        )
+        return self
+
+    def ready(self, day: dt.date, hour: int = 9):
+        """A review finding no criterion to reside met: ready to leave."""
+        return self.review(day, hour=hour)
+
+    def meets(self, day: dt.date, hour: int = 9):
+        return self.review(day, criteria=["03"], hour=hour)
+
+    def delay(self, day: dt.date, reason: str, hour: int = 11):
+        services.delay_reason_set(
+            admission=self.admission,
+            by=self.by,
+            reason=reason,
+            expected_version=None,
+            started_at=at(day, hour),
+        )
+        return self
+
+    def plan(self, day: dt.date, pathway: str, hour: int = 10):
+        services.planned_pathway_set(
+            admission=self.admission,
+            by=self.by,
+            pathway=pathway,
+            expected_version=None,
+            changed_at=at(day, hour),
+        )
+        return self
+
+    def edd(self, day: dt.date, expected: dt.date):
+        services.edd_set(
+            admission=self.admission,
+            by=self.by,
+            expected_discharge_date=expected,
+            expected_version=None,
+            changed_at=at(day, 10),
+        )
+        return self
+
+    def move(self, day: dt.date, ward: Ward, hour: int = 14):
+        services.admission_transfer(
+            admission=self.admission, ward=ward, by=self.by, moved_at=at(day, hour)
+        )
+        return self
+
+    def discharge(
+        self,
+        day: dt.date,
+        hour: int = 15,
+        minute: int = 0,
+        *,
+        pathway: str = "0",
+        destination: str = "usual_residence",
+    ):
+        services.admission_discharge(
+            admission=self.admission,
+            by=self.by,
+            discharged_at=at(day, hour, minute),
+            destination=destination,
+            actual_pathway=pathway,
+            expected_version=None,
+        )
+        return self
+
+    def die(self, day: dt.date, hour: int = 15):
+        services.admission_discharge(
+            admission=self.admission,
+            by=self.by,
+            discharged_at=at(day, hour),
+            destination="died",
+            actual_pathway=None,
+            expected_version=None,
+        )
+        return self
+
+
+@pytest.fixture
+def story(ward, council, ward_nurse):
+    """Admit someone (a new patient, or ``patient``) at a time, and tell their story."""
+
+    def admit(
+        admitted: dt.datetime, *, on=None, patient=None, method: str = "emergency", lives_in=None
+    ) -> Story:
+        patient = patient or PatientFactory(local_authority=lives_in or council)
+        admission = AdmissionFactory(
+            patient=patient, current_ward=on or ward, admitted_at=admitted, method=method
+        )
+        return Story(admission, ward_nurse)
+
+    return admit
+
+
+def recompute(first: dt.date, last: dt.date | None = None) -> None:
+    """Rebuild every site's snapshots for the days."""
+    dashboards.snapshots_recompute(
+        site_ids=Site.objects.values_list("pk", flat=True), first_day=first, last_day=last
+    )
+
+
+def census(day: dt.date, **filters) -> dict:
+    """The day's census summed over the rows matching the filters."""
+    fields = ["occupied", "nctr", "los_7", "los_14", "los_21", "los_7_days", "los_21_days"]
+    sums = DailyCensus.objects.filter(day=day, **filters).aggregate(**{f: Sum(f) for f in fields})
+    return {k: v or 0 for k, v in sums.items()}
+
+
+def discharges(day: dt.date, **filters) -> dict:
+    """The day's discharge sums over the rows matching the filters."""
+    fields = [
+        f.name
+        for f in DailyDischarges._meta.concrete_fields
+        if f.get_internal_type() == "PositiveIntegerField"
+    ]
+    sums = DailyDischarges.objects.filter(day=day, **filters).aggregate(
+        **{f: Sum(f) for f in fields}
+    )
+    return {k: v or 0 for k, v in sums.items()}
+
+
+def delays(day: dt.date) -> dict[str, int]:
+    """Delayed patients at the day's midnight by reason code ('' not recorded)."""
+    return dict(
+        DailyDelay.objects.filter(day=day)
+        .values_list("reason")
+        .annotate(n=Sum("patients"))
+        .order_by()
+    )
+
+
+def admissions(day: dt.date, **filters) -> int:
+    return (
+        DailyAdmissions.objects.filter(day=day, **filters).aggregate(n=Sum("admissions"))["n"] or 0
+    )
