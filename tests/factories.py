@@ -172,3 +172,90 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *, referred_by, **kwargs):
         return pathways_services.referral_create(by=referred_by, **kwargs)
+
+
+# --- Flow dashboard snapshots (derived rows, built directly for page tests) --------------------
+
+
+class DailyCensusFactory(factory.django.DjangoModelFactory):
+    """A census row: patients in a bed at a day's midnight on one ward."""
+
+    class Meta:
+        model = "dashboards.DailyCensus"
+
+    day = factory.LazyFunction(timezone.localdate)
+    ward = factory.SubFactory(WardFactory)
+    site = factory.LazyAttribute(lambda o: o.ward.site)
+    council = factory.SubFactory(
+        OrganisationFactory, kind=Organisation.Kind.LOCAL_AUTHORITY, ods_code="E08000035"
+    )
+    pathway = ""
+    occupied = 20
+    nctr = 4
+    los_7 = 6
+    los_14 = 3
+    los_21 = 1
+    los_7_days = 80
+    los_14_days = 50
+    los_21_days = 25
+
+
+class DailyDischargesFactory(factory.django.DjangoModelFactory):
+    """A row of discharges on a day from one ward on one pathway to one destination."""
+
+    class Meta:
+        model = "dashboards.DailyDischarges"
+
+    day = factory.LazyFunction(timezone.localdate)
+    ward = factory.SubFactory(WardFactory)
+    site = factory.LazyAttribute(lambda o: o.ward.site)
+    council = factory.SubFactory(
+        OrganisationFactory, kind=Organisation.Kind.LOCAL_AUTHORITY, ods_code="E08000035"
+    )
+    pathway = "0"
+    destination = "usual_residence"
+    discharges = 5
+    before_noon = 1
+    nctr = 5
+    drd_0 = 3
+    drd_1 = 1
+    drd_2_3 = 1
+    delay_days = 3
+    edd_set = 4
+    edd_met = 2
+    readmitted = 1
+    days_away = 30
+
+
+class DailyDelayFactory(factory.django.DjangoModelFactory):
+    """Delayed patients at a day's midnight on one ward for one reason."""
+
+    class Meta:
+        model = "dashboards.DailyDelay"
+
+    day = factory.LazyFunction(timezone.localdate)
+    ward = factory.SubFactory(WardFactory)
+    site = factory.LazyAttribute(lambda o: o.ward.site)
+    council = factory.SubFactory(
+        OrganisationFactory, kind=Organisation.Kind.LOCAL_AUTHORITY, ods_code="E08000035"
+    )
+    pathway = ""
+    reason = "HOS03"
+    family = "Hospital process"
+    patients = 4
+
+
+class DailyAdmissionsFactory(factory.django.DjangoModelFactory):
+    """Admissions on a day to one ward."""
+
+    class Meta:
+        model = "dashboards.DailyAdmissions"
+
+    day = factory.LazyFunction(timezone.localdate)
+    ward = factory.SubFactory(WardFactory)
+    site = factory.LazyAttribute(lambda o: o.ward.site)
+    council = factory.SubFactory(
+        OrganisationFactory, kind=Organisation.Kind.LOCAL_AUTHORITY, ods_code="E08000035"
+    )
+    method = "emergency"
+    admissions = 6
