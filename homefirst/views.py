@@ -3,6 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from dashboards.selectors import dashboard_access
 from homefirst.selectors import WARD_ROLES, has_role
 from recovery_plans.selectors import family_plans
 
@@ -11,4 +12,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """Send ward staff to their wards; everyone else sees what they can reach."""
     if has_role(request.user, *WARD_ROLES):
         return redirect("discharge:site_overview")
-    return render(request, "homefirst/home.html", {"family_plans": family_plans(request.user)})
+    context = {
+        "family_plans": family_plans(request.user),
+        "dashboards": dashboard_access(request.user) is not None,
+    }
+    return render(request, "homefirst/home.html", context)
