@@ -132,3 +132,32 @@ def drive(referral: Referral, state: str, *, by, service) -> Referral:
     referral.refresh_from_db()
     assert referral.state == state
     return referral
+
+
+# --- Browser tests ------------------------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 1180, "height": 820}
+
+
+@pytest.fixture
+def open_as(browser, live_server):
+    """Sign a persona in, in a browser of their own (cookies apart), and open a page."""
+    contexts = []
+
+    def open_page(user, path: str, *, viewport=TABLET, password: str = "correct-horse-battery"):
+        context = browser.new_context(viewport=viewport)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/login/?next={path}")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server.url}{path}")
+        page.wait_for_load_state("load")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
