@@ -26,8 +26,21 @@ class RangeForm(NhsFormMixin, forms.Form):
         required=False,
         label="To",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="The headline figures are for this day.",
     )
+
+    def __init__(self, data=None, **kwargs) -> None:
+        # Show the range in use: an empty field stands for its default, so fill it in.
+        if data is not None:
+            data = data.copy()
+            end = data.get("end") or timezone.localdate().isoformat()
+            data["end"] = end
+            if not data.get("start"):
+                try:
+                    default = dt.date.fromisoformat(end) - dt.timedelta(days=DEFAULT_DAYS - 1)
+                    data["start"] = default.isoformat()
+                except ValueError:
+                    pass  # the bad end date is reported beside its field
+        super().__init__(data, **kwargs)
 
     def clean(self) -> dict:
         cleaned = super().clean()

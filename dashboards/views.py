@@ -90,17 +90,28 @@ def _view(request: HttpRequest) -> View:
     return View(access=access, filters=filters, form=form, options=options)
 
 
-def _title(filters: Filters) -> str:
-    parts = []
-    if filters.ward:
-        parts.append(f"{filters.ward.name}, {filters.ward.site.name}")
-    elif filters.site:
-        parts.append(filters.site.name)
-    if filters.council:
-        parts.append(f"residents of {filters.council.name}")
-    if filters.pathway:
-        parts.append(f"pathway {filters.pathway}")
-    return " · ".join(parts) or "Whole system"
+def _title(view: View) -> str:
+    """What the view covers, in words: the drill-down, or the user's whole reach."""
+    f, parts = view.filters, []
+    if f.ward:
+        parts.append(f"{f.ward.name}, {f.ward.site.name}")
+    elif f.site:
+        parts.append(f.site.name)
+    if f.council:
+        parts.append(f"residents of {f.council.name}")
+    if f.pathway:
+        parts.append(f"pathway {f.pathway}")
+    if parts:
+        return " · ".join(parts)
+    if view.access.everything:
+        return "Whole system"
+    reach = sorted(
+        {s.organisation.name for s in view.options.sites if s.pk in view.access.site_ids}
+    )
+    reach += [
+        f"residents of {c.name}" for c in view.options.councils if c.pk in view.access.council_ids
+    ]
+    return " and ".join(reach)
 
 
 @require_GET
@@ -114,7 +125,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "data": data,
         "freshness": data.freshness,
         "form": view.form,
-        "title": _title(f),
+        "title": _title(view),
         "metrics": METRICS,
         "today": timezone.localdate(),
         "status_url": view.url("dashboards:status"),
@@ -177,7 +188,7 @@ def _stem(kind: str, view: View) -> str:
 def export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The view's figures, one row per day (and, in Excel, its other tables on more sheets)."""
     view = _export_view(request, fmt)
-    content = exports.view_export(view.access, view.filters, fmt=fmt, title=_title(view.filters))
+    content = exports.view_export(view.access, view.filters, fmt=fmt, title=_title(view))
     return _download(content, fmt, _stem("flow", view))
 
 

