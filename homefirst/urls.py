@@ -17,4 +17,5 @@ urlpatterns = [
     path("pathways/", include("pathways.urls")),
     path("plans/", include("recovery_plans.urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("api/v1/", include("interop.api.urls")),
 ]
