@@ -194,6 +194,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AdmissionStatusEnum": "interop.api.enums.ADMISSION_STATUS",
+        "DischargeDestinationEnum": "interop.api.enums.DISCHARGE_DESTINATION",
+        "GoalStatusEnum": "interop.api.enums.GOAL_STATUS",
+        "ActionStatusEnum": "interop.api.enums.ACTION_STATUS",
+        "PlanStatusEnum": "interop.api.enums.PLAN_STATUS",
+    },
 }
 # The MLLP listener's address (manage.py hl7_listen); loopback unless the deployment says otherwise.
 HL7_MLLP_HOST = os.environ.get("HL7_MLLP_HOST", "127.0.0.1")
