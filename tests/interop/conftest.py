@@ -78,3 +78,45 @@ def adt(
         f"|||||||||||||||||{method}|{destination}|||||||{admitted}|{discharged}"
     )
     return "\r".join(segments)
+
+
+# --- API callers ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api_token(trust):
+    """An integration client of the trust (ward staff role) with every scope, and its token."""
+    from interop.services import api_client_create
+
+    _client, token = api_client_create(
+        name="Trust A PAS", organisation=trust, role="ward_staff", scopes=["read", "write", "hl7"]
+    )
+    return token
+
+
+@pytest.fixture
+def other_trust_token(other_trust):
+    from interop.services import api_client_create
+
+    _client, token = api_client_create(
+        name="Trust Z PAS",
+        organisation=other_trust,
+        role="ward_staff",
+        scopes=["read", "write", "hl7"],
+    )
+    return token
+
+
+def bearer(token: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def signed_in(client, user):
+    """A browser session for the persona, past the second-factor step (tested elsewhere)."""
+    from homefirst.two_factor import NOT_NEEDED
+
+    client.force_login(user)
+    session = client.session
+    session[NOT_NEEDED] = True
+    session.save()
+    return client

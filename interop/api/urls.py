@@ -1,0 +1,56 @@
+"""The API, version 1: records, HL7 in, FHIR out, the OpenAPI schema and its documentation."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularSwaggerSplitView,
+)
+from rest_framework.routers import DefaultRouter
+
+from interop.api import views
+from interop.api.hl7 import Hl7MessageView
+from interop.fhir import views as fhir
+
+router = DefaultRouter()
+router.register("wards", views.WardViewSet, basename="ward")
+router.register("patients", views.PatientViewSet, basename="patient")
+router.register("admissions", views.AdmissionViewSet, basename="admission")
+router.register("plans", views.PlanViewSet, basename="plan")
+router.register("goals", views.GoalViewSet, basename="goal")
+router.register("actions", views.ActionViewSet, basename="action")
+
+
+class SwaggerView(SpectacularSwaggerSplitView):
+    """Swagger UI from the sidecar's static files, its start-up script loaded from a URL (strict CSP)."""
+
+    template_name = "interop/swagger_ui.html"
+
+
+def _open(view):
+    """Let DRF answer: token clients have no session, so the sign-in redirect must not apply."""
+    return login_not_required(view)
+
+
+fhir_patterns = [
+    path("Patient/<int:pk>", _open(fhir.PatientView.as_view()), name="fhir-patient"),
+    path(
+        "Patient/<int:pk>/$everything",
+        _open(fhir.PatientEverythingView.as_view()),
+        name="fhir-patient-everything",
+    ),
+    path("Encounter/<int:pk>", _open(fhir.EncounterView.as_view()), name="fhir-encounter"),
+    path("CarePlan/<int:pk>", _open(fhir.CarePlanView.as_view()), name="fhir-careplan"),
+    path("Goal/<int:pk>", _open(fhir.GoalView.as_view()), name="fhir-goal"),
+]
+
+app_name = "api"
+urlpatterns = [
+    *[type(p)(p.pattern, _open(p.callback), p.default_args, p.name) for p in router.urls],
+    path("hl7/messages/", _open(Hl7MessageView.as_view()), name="hl7-message"),
+    path("fhir/", include(fhir_patterns)),
+    path("schema/", _open(SpectacularAPIView.as_view()), name="schema"),
+    path("docs/", _open(SwaggerView.as_view(url_name="api:schema")), name="docs"),
+]
