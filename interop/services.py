@@ -23,7 +23,7 @@ from interop.models import ApiClient, Hl7Message, PatientIdentifier, SiteCode
 
 log = logging.getLogger(__name__)
 
-FEED_USERNAME = "hl7-feed"
+FEED_USERNAME = "interop-feed"
 # A chain of held messages released by one another is followed this far and no further.
 MAX_RELEASES = 1000
 
@@ -45,7 +45,7 @@ class Receipt:
 def feed_user() -> User:
     """The service user the MLLP listener and file import record as the author of their changes."""
     user, created = User.objects.get_or_create(
-        username=FEED_USERNAME, defaults={"first_name": "HL7", "last_name": "feed"}
+        username=FEED_USERNAME, defaults={"first_name": "Interop", "last_name": "feed"}
     )
     if created:
         user.set_unusable_password()
@@ -336,3 +336,29 @@ def api_client_revoke(*, client: ApiClient) -> ApiClient:
     client.active = False
     client.save(update_fields=["active"])
     return client
+
+
+# --- FHIR import ------------------------------------------------------------------------------
+
+
+def fhir_import(
+    *,
+    texts: Iterable[str],
+    site,
+    council: Organisation,
+    source: str = "",
+    by: User | None = None,
+    progress=None,
+):
+    """Import Patients and Encounters from Bundle or NDJSON texts; each resource all or nothing."""
+    from interop.fhir.imports import import_resources, read_resources
+
+    resources = [r for text in texts for r in read_resources(text)]
+    return import_resources(
+        resources,
+        site=site,
+        council=council,
+        by=by or feed_user(),
+        source=source,
+        progress=progress,
+    )
