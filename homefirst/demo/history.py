@@ -42,6 +42,7 @@ from homefirst.demo.bulk import Table
 from homefirst.demo.city import city_build, city_exists, city_reset
 from homefirst.demo.personas import COUNCIL_ODS, OTHER_TRUST_ODS
 from homefirst.demo.plans import plans_seed
+from homefirst.demo.transfers import transfers_seed
 from homefirst.models import Organisation, Ward
 
 DAY = 24 * 60
@@ -1118,6 +1119,7 @@ def demo_seed(
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         bar.close()
         plans_seed(seed=seed)
+        transfers_seed(seed=seed, today=today)
     return demo_summary()
 
 
