@@ -46,6 +46,8 @@ def snapshots_recompute(
         # The row estimates of generated days are rough; JIT compiling for them costs more
         # than the statement itself.
         cursor.execute("SET LOCAL jit = off")
+        # A year of patient-nights sorts and hashes in memory rather than on disk.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         for site_id in sites:  # ascending, so two recomputes never wait on each other in a cycle
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, site_id])
         for aggregate in AGGREGATES:

@@ -70,11 +70,12 @@ class Aggregate:
     targets: Sequence[Target]
 
     def statement(self) -> str:
-        """One statement: upsert the changed rows of every target and delete the stale ones."""
+        """One statement: upsert the rows that changed in every target, delete the stale ones."""
         ctes = [self.sql.strip().rstrip(",")]
         deletes = []
         for index, target in enumerate(self.targets):
-            ctes.append(f"upsert_{index} AS ({_upsert(target)})")
+            ctes.append(f"changed_{index} AS ({_changed(target)})")
+            ctes.append(f"upsert_{index} AS ({_upsert(target, f'changed_{index}')})")
             deletes.append(_stale_delete(target))
         ctes += [f"stale_{index} AS ({sql})" for index, sql in enumerate(deletes[:-1])]
         return "WITH " + ",\n".join(ctes) + "\n" + deletes[-1]
@@ -85,28 +86,37 @@ class Aggregate:
             cursor.execute(self.statement(), scope.params())
 
 
-def _upsert(target: Target) -> str:
-    columns = [*target.keys, *target.values]
-    listed = ", ".join(columns)
-    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in target.values)
-    old = ", ".join(f"t.{c}" for c in target.values)
-    new = ", ".join(f"EXCLUDED.{c}" for c in target.values)
-    # Unchanged rows are not rewritten: a safety-net run over settled days writes nothing.
+_SCOPE = "site_id = ANY(%(sites)s) AND day BETWEEN %(d0)s AND %(d1)s"
+
+
+def _changed(target: Target) -> str:
+    """Fresh rows not already in the table exactly: new, or with a figure that moved.
+
+    A set difference is linear whatever the planner thinks of a freshly written table, and
+    leaves a safety-net run over settled days with nothing to write.
+    """
+    columns = ", ".join([*target.keys, *target.values])
     return (
-        f"INSERT INTO {target.table} AS t ({listed}) SELECT {listed} FROM {target.cte} "
-        f"ON CONFLICT ({', '.join(target.keys)}) DO UPDATE SET {assignments} "
-        f"WHERE ({old}) IS DISTINCT FROM ({new})"
+        f"SELECT {columns} FROM {target.cte} "
+        f"EXCEPT SELECT {columns} FROM {target.table} WHERE {_SCOPE}"
+    )
+
+
+def _upsert(target: Target, source: str) -> str:
+    columns = ", ".join([*target.keys, *target.values])
+    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in target.values)
+    return (
+        f"INSERT INTO {target.table} ({columns}) SELECT {columns} FROM {source} "
+        f"ON CONFLICT ({', '.join(target.keys)}) DO UPDATE SET {assignments}"
     )
 
 
 def _stale_delete(target: Target) -> str:
+    """Rows of the scope whose dimension values the fresh rows no longer have."""
     keys = ", ".join(target.keys)
     match = " AND ".join(f"s.{c} = t.{c}" for c in target.keys)
-    # EXCEPT rather than NOT EXISTS: a set operation stays linear whatever the planner's
-    # estimate of a freshly written table, where an anti join may loop row by row.
     return (
         f"DELETE FROM {target.table} t USING ("
-        f"SELECT {keys} FROM {target.table} "
-        f"WHERE site_id = ANY(%(sites)s) AND day BETWEEN %(d0)s AND %(d1)s "
+        f"SELECT {keys} FROM {target.table} WHERE {_SCOPE} "
         f"EXCEPT SELECT {keys} FROM {target.cte}) s WHERE {match}"
     )
