@@ -122,7 +122,7 @@ def hl7_message_receive(*, raw: str | bytes, via: str, client: ApiClient | None 
             via=via,
             api_client=client,
             status=Hl7Message.Status.FAILED,
-            reason=str(error),
+            reason=str(error).replace("\x00", ""),
         )
         return _receipt(row, head, error="parse")
     head = _header_of(message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 
 from discharge.models import Admission, Patient
+from interop.api.fields import MomentFilter
 from recovery_plans.models import RecoveryPlan
 
 
@@ -22,8 +23,8 @@ class AdmissionFilter(django_filters.FilterSet):
     ward = django_filters.NumberFilter(field_name="current_ward_id")
     site = django_filters.CharFilter(field_name="site__code")
     nhs_number = django_filters.CharFilter(field_name="patient__nhs_number")
-    admitted_after = django_filters.IsoDateTimeFilter(field_name="admitted_at", lookup_expr="gte")
-    admitted_before = django_filters.IsoDateTimeFilter(field_name="admitted_at", lookup_expr="lt")
+    admitted_after = MomentFilter(field_name="admitted_at", lookup_expr="gte")
+    admitted_before = MomentFilter(field_name="admitted_at", lookup_expr="lt")
 
     class Meta:
         model = Admission

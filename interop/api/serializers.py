@@ -15,6 +15,7 @@ from discharge.models import (
     WardStay,
 )
 from homefirst.models import Ward
+from interop.api.fields import MomentField
 from recovery_plans.models import Action, Goal, PlanSection, RecoveryPlan
 
 
@@ -60,6 +61,10 @@ class AdmissionSerializer(serializers.ModelSerializer):
     )
     actual_pathway = serializers.CharField(
         source="actual_pathway_id", read_only=True, allow_null=True
+    )
+    discharge_destination = serializers.CharField(
+        read_only=True,
+        help_text="Where the patient went (a discharge destination code); empty while in hospital.",
     )
 
     class Meta:
@@ -131,7 +136,7 @@ class DelaySerializer(serializers.ModelSerializer):
 class AdmitInput(serializers.Serializer):
     nhs_number = serializers.CharField(max_length=20)
     ward = serializers.IntegerField()
-    admitted_at = serializers.DateTimeField()
+    admitted_at = MomentField()
     bed_label = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     method = serializers.ChoiceField(
         choices=Admission.Method.choices, default=Admission.Method.EMERGENCY
@@ -142,7 +147,7 @@ class AdmitInput(serializers.Serializer):
 class TransferInput(serializers.Serializer):
     ward = serializers.IntegerField()
     bed_label = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    moved_at = serializers.DateTimeField(required=False)
+    moved_at = MomentField(required=False)
 
 
 class ReviewInput(serializers.Serializer):
@@ -169,7 +174,7 @@ class DelayInput(serializers.Serializer):
 
 
 class DischargeInput(serializers.Serializer):
-    discharged_at = serializers.DateTimeField()
+    discharged_at = MomentField()
     destination = serializers.ChoiceField(choices=DischargeDestination.choices)
     actual_pathway = serializers.CharField(
         max_length=1, required=False, allow_null=True, default=None
@@ -224,6 +229,9 @@ class PlanSerializer(serializers.ModelSerializer):
     sections = SectionSerializer(many=True, read_only=True)
     goals = GoalSerializer(many=True, read_only=True)
     actions = ActionSerializer(many=True, read_only=True)
+    outcome = serializers.CharField(
+        read_only=True, help_text="How the plan ended (a plan outcome code); empty while active."
+    )
 
     class Meta:
         model = RecoveryPlan

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularSwaggerSplitView,
@@ -13,6 +13,21 @@ from rest_framework.routers import DefaultRouter
 from interop.api import views
 from interop.api.hl7 import Hl7MessageView
 from interop.fhir import views as fhir
+
+
+class IdConverter:
+    """A database id: digits that fit a bigint (longer is not found, not a server error)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 router = DefaultRouter()
 router.register("wards", views.WardViewSet, basename="ward")
@@ -35,15 +50,15 @@ def _open(view):
 
 
 fhir_patterns = [
-    path("Patient/<int:pk>", _open(fhir.PatientView.as_view()), name="fhir-patient"),
+    path("Patient/<id:pk>", _open(fhir.PatientView.as_view()), name="fhir-patient"),
     path(
-        "Patient/<int:pk>/$everything",
+        "Patient/<id:pk>/$everything",
         _open(fhir.PatientEverythingView.as_view()),
         name="fhir-patient-everything",
     ),
-    path("Encounter/<int:pk>", _open(fhir.EncounterView.as_view()), name="fhir-encounter"),
-    path("CarePlan/<int:pk>", _open(fhir.CarePlanView.as_view()), name="fhir-careplan"),
-    path("Goal/<int:pk>", _open(fhir.GoalView.as_view()), name="fhir-goal"),
+    path("Encounter/<id:pk>", _open(fhir.EncounterView.as_view()), name="fhir-encounter"),
+    path("CarePlan/<id:pk>", _open(fhir.CarePlanView.as_view()), name="fhir-careplan"),
+    path("Goal/<id:pk>", _open(fhir.GoalView.as_view()), name="fhir-goal"),
 ]
 
 app_name = "api"

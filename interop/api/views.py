@@ -28,6 +28,8 @@ from recovery_plans.models import Action, Goal, PlanSection, RecoveryPlan
 from recovery_plans.selectors import plans_visible_to
 
 PERMISSIONS = [permissions.IsAuthenticated, HasScope]
+# Ids are database integers: anything else (or too long for bigint) is simply not found.
+ID_PATTERN = r"[0-9]{1,18}"
 IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
@@ -52,6 +54,7 @@ class WardViewSet(viewsets.ReadOnlyModelViewSet):
     """Wards whose boards the caller may open."""
 
     permission_classes = PERMISSIONS
+    lookup_value_regex = ID_PATTERN
     serializer_class = s.WardSerializer
 
     queryset = Ward.objects.none()  # the schema's model; requests use get_queryset
@@ -64,6 +67,7 @@ class PatientViewSet(viewsets.ReadOnlyModelViewSet):
     """Patients with a stay the caller may see."""
 
     permission_classes = PERMISSIONS
+    lookup_value_regex = ID_PATTERN
     serializer_class = s.PatientSerializer
     filterset_class = filters.PatientFilter
 
@@ -79,6 +83,7 @@ class AdmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     """Hospital stays, and the ward's record of discharge readiness on each."""
 
     permission_classes = PERMISSIONS
+    lookup_value_regex = ID_PATTERN
     serializer_class = s.AdmissionSerializer
     filterset_class = filters.AdmissionFilter
 
@@ -281,6 +286,7 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
     """
 
     permission_classes = PERMISSIONS
+    lookup_value_regex = ID_PATTERN
     serializer_class = s.PlanSerializer
     filterset_class = filters.PlanFilter
 
@@ -346,6 +352,7 @@ class _PlanItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A goal or action on a visible plan; PATCH co-edits it with If-Match naming the base version."""
 
     permission_classes = PERMISSIONS
+    lookup_value_regex = ID_PATTERN
     http_method_names = ["get", "patch", "head", "options"]
     model = Goal
     update_input = s.GoalUpdateInput

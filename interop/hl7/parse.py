@@ -108,7 +108,8 @@ def normalise(raw: str | bytes) -> str:
     """Text with segments ended by carriage returns, whatever line ends the file or socket had."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="replace")
-    text = raw.replace("\x0b", "").replace("\x1c", "").strip().lstrip("\ufeff")
+    # NUL can never be stored in Postgres text, and MLLP framing bytes are not content.
+    text = raw.replace("\x00", "").replace("\x0b", "").replace("\x1c", "").strip().lstrip("\ufeff")
     lines = [line for line in text.replace("\r\n", "\r").replace("\n", "\r").split("\r") if line]
     return "\r".join(lines)
 

@@ -482,3 +482,69 @@ def test_the_docs_page_loads_its_scripts_from_this_server(client):
     html = response.content.decode()
     assert "<script>" not in html and "style=" not in html
     assert "swagger-ui-bundle.js" in html and "https://" not in html
+
+
+def test_out_of_range_times_and_ids_are_refused_not_server_errors(client, admission, api_token):
+    far = client.get(
+        reverse("api:admission-list"),
+        {"admitted_after": "0981-03-21T04:21:01-20:17"},
+        **bearer(api_token),
+    )
+    assert far.status_code == 400 and "admitted_after" in far.json()
+    assert (
+        client.get("/api/v1/admissions/99999999999999999999999/", **bearer(api_token)).status_code
+        == 404
+    )
+    assert client.get("/api/v1/admissions/null/", **bearer(api_token)).status_code == 404
+
+
+def test_hl7_over_http_answers_with_the_ack(client, ward, council, api_token):
+    from interop.models import SiteCode, WardCode
+    from tests.interop.conftest import adt
+
+    SiteCode.objects.create(code="RTA01", site=ward.site, default_local_authority=None)
+    WardCode.objects.create(site=ward.site, code="W7", ward=ward)
+    url = reverse("api:hl7-message")
+    accepted = client.post(
+        url,
+        adt("A04", "H1", council="E08000035"),
+        content_type="application/hl7-v2",
+        **bearer(api_token),
+    )
+    assert accepted.status_code == 200 and accepted["Content-Type"] == "application/hl7-v2"
+    assert "MSA|AA|H1" in accepted.content.decode()
+    refused = client.post(url, "MSH|^~\\&|x\x00", content_type="text/plain", **bearer(api_token))
+    assert refused.status_code == 400 and "MSA|AR|" in refused.content.decode()
+
+
+def test_hl7_over_http_needs_the_hl7_scope_and_a_token(client, trust, ward_nurse):
+    from tests.interop.conftest import adt
+
+    _api, token = api_client_create(
+        name="r", organisation=trust, role="ward_staff", scopes=["read"]
+    )
+    url = reverse("api:hl7-message")
+    assert (
+        client.post(url, adt("A04", "H1"), content_type="text/plain", **bearer(token)).status_code
+        == 403
+    )
+    assert client.post(url, adt("A04", "H1"), content_type="text/plain").status_code == 401
+    signed_in(client, ward_nurse)
+    assert client.post(url, adt("A04", "H1"), content_type="text/plain").status_code == 403
+
+
+def test_a_client_cannot_send_hl7_for_another_trusts_site(client, ward, council, other_trust_token):
+    from interop.models import SiteCode, WardCode
+    from tests.interop.conftest import adt
+
+    SiteCode.objects.create(code="RTA01", site=ward.site, default_local_authority=council)
+    WardCode.objects.create(site=ward.site, code="W7", ward=ward)
+    response = client.post(
+        reverse("api:hl7-message"),
+        adt("A01", "H1"),
+        content_type="text/plain",
+        **bearer(other_trust_token),
+    )
+    assert response.status_code == 422
+    assert "not your organisation" in response.content.decode()
+    assert not Admission.objects.exists()
