@@ -168,6 +168,20 @@ def sign_in(page, live_server):
     return sign_in_as
 
 
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    """A transactional test starts after another's flush: put the migration-seeded data back."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    from discharge import reference as discharge_reference
+    from pathways import reference as pathways_reference
+
+    request.getfixturevalue("transactional_db")
+    discharge_reference.load()
+    pathways_reference.load()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Reload the migration-seeded reference data: a reused test database may have been flushed."""
