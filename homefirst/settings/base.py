@@ -200,6 +200,7 @@ SPECTACULAR_SETTINGS = {
         "GoalStatusEnum": "interop.api.enums.GOAL_STATUS",
         "ActionStatusEnum": "interop.api.enums.ACTION_STATUS",
         "PlanStatusEnum": "interop.api.enums.PLAN_STATUS",
+        "ReferralStateEnum": "interop.api.enums.REFERRAL_STATE",
     },
 }
 # The MLLP listener's address (manage.py hl7_listen); loopback unless the deployment says otherwise.
