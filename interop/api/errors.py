@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from discharge.services import StaleEdit
+from pathways.services import StaleReferral
 from recovery_plans.services import PlanConflict
 
 
@@ -49,6 +50,11 @@ def exception_handler(exc, context):
                 "conflicts": list(exc.conflicts),
                 "current_version": exc.current.version,
             },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, StaleReferral):
+        return Response(
+            {"detail": str(exc), "current_version": exc.current.version},
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, PermissionError):

@@ -12,6 +12,7 @@ from rest_framework.routers import DefaultRouter
 
 from interop.api import views
 from interop.api.hl7 import Hl7MessageView
+from interop.api.referrals import ReferralViewSet
 from interop.fhir import views as fhir
 
 
@@ -36,6 +37,7 @@ router.register("admissions", views.AdmissionViewSet, basename="admission")
 router.register("plans", views.PlanViewSet, basename="plan")
 router.register("goals", views.GoalViewSet, basename="goal")
 router.register("actions", views.ActionViewSet, basename="action")
+router.register("referrals", ReferralViewSet, basename="referral")
 
 
 class SwaggerView(SpectacularSwaggerSplitView):
@@ -59,6 +61,11 @@ fhir_patterns = [
     path("Encounter/<id:pk>", _open(fhir.EncounterView.as_view()), name="fhir-encounter"),
     path("CarePlan/<id:pk>", _open(fhir.CarePlanView.as_view()), name="fhir-careplan"),
     path("Goal/<id:pk>", _open(fhir.GoalView.as_view()), name="fhir-goal"),
+    path(
+        "EpisodeOfCare/<id:pk>",
+        _open(fhir.EpisodeOfCareView.as_view()),
+        name="fhir-episodeofcare",
+    ),
 ]
 
 app_name = "api"

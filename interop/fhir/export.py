@@ -212,3 +212,49 @@ def bundle(entries: list[tuple[str, dict]]) -> dict:
         "timestamp": instant(dt.datetime.now(dt.UTC)),
         "entry": [{"fullUrl": url, "resource": resource} for url, resource in entries],
     }
+
+
+EPISODE_STATUS = {
+    "referred": "waitlist",
+    "triaged": "waitlist",
+    "offered": "waitlist",
+    "accepted": "planned",
+    "discharged": "planned",
+    "started": "active",
+    "ended": "finished",
+    "withdrawn": "cancelled",
+}
+
+
+def episode_of_care_resource(referral) -> dict:
+    """EpisodeOfCare: the transfer of care, from referral to the end of the service's episode."""
+    admission = referral.admission
+    history, previous = [], None
+    for step in referral.transitions.all():
+        status = EPISODE_STATUS[step.to_state]
+        if previous is not None and previous["status"] == status:
+            continue
+        if previous is not None:
+            previous["period"]["end"] = instant(step.at)
+        previous = {"status": status, "period": {"start": instant(step.at)}}
+        history.append(previous)
+    period = {"start": instant(referral.created_at)}
+    if referral.outcome_recorded_at:
+        period["end"] = instant(referral.outcome_recorded_at)
+    manager = referral.service.provider if referral.service_id else admission.site.organisation
+    resource = {
+        "resourceType": "EpisodeOfCare",
+        "id": str(referral.pk),
+        "status": EPISODE_STATUS[referral.state],
+        "type": [{"text": f"Transfer of care, Discharge to Assess pathway {referral.pathway_id}"}],
+        "patient": _ref("Patient", admission.patient_id),
+        "managingOrganization": {
+            "identifier": {"system": ODS_SYSTEM, "value": manager.ods_code},
+            "display": manager.name,
+        },
+        "period": period,
+    }
+    # The current status is the resource's own; statusHistory holds the ones before it.
+    if len(history) > 1:
+        resource["statusHistory"] = history[:-1]
+    return resource

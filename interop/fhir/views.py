@@ -14,6 +14,7 @@ from discharge.models import WardStay
 from discharge.selectors import admissions_visible_to, patients_visible_to
 from interop.auth import HasScope
 from interop.fhir import export
+from pathways.selectors import referrals_visible_to, with_referral_data
 from recovery_plans.models import Goal
 from recovery_plans.selectors import plans_visible_to
 
@@ -81,6 +82,21 @@ class GoalView(_FhirView):
         return _fhir(export.goal_resource(goal, goal.plan.patient_id))
 
 
+def _referrals(user):
+    return (
+        with_referral_data(referrals_visible_to(user))
+        .select_related("admission__site__organisation", "service__provider")
+        .prefetch_related("transitions")
+    )
+
+
+@extend_schema(responses={(200, FHIR_JSON): OpenApiTypes.OBJECT}, summary="FHIR EpisodeOfCare")
+class EpisodeOfCareView(_FhirView):
+    def get(self, request, pk: int):
+        referral = get_object_or_404(_referrals(request.user), pk=pk)
+        return _fhir(export.episode_of_care_resource(referral))
+
+
 @extend_schema(
     responses={(200, FHIR_JSON): OpenApiTypes.OBJECT},
     summary="FHIR Bundle of everything about a patient the caller may see",
@@ -97,6 +113,10 @@ class PatientEverythingView(_FhirView):
         entries += [
             (f"{base}Encounter/{a.pk}", export.encounter_resource(a, a.ward_stays.all()))
             for a in admissions
+        ]
+        entries += [
+            (f"{base}EpisodeOfCare/{r.pk}", export.episode_of_care_resource(r))
+            for r in _referrals(request.user).filter(admission__patient=patient)
         ]
         for plan in _plans(request.user).filter(patient=patient):
             entries.append((f"{base}CarePlan/{plan.pk}", export.care_plan_resource(plan)))

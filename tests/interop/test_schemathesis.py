@@ -12,7 +12,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from recovery_plans.services import action_add, goal_add
-from tests.factories import recovery_plan_for
+from tests.factories import ReferralFactory, recovery_plan_for
 from tests.interop.conftest import bearer
 
 
@@ -28,7 +28,7 @@ def keep_the_test_connection():
 
 @pytest.fixture
 def world(admission, ward_nurse, api_token):
-    """Records for the generated requests to find: a stay, a plan with a goal and an action."""
+    """Records for the generated requests to find: a stay, a referral, a plan, a goal, an action."""
     plan = recovery_plan_for(admission, ward_nurse)
     goal_add(plan=plan, by=ward_nurse, description="Home")
     action_add(
@@ -38,6 +38,7 @@ def world(admission, ward_nurse, api_token):
         owner_organisation=admission.patient.local_authority,
         due_date=plan.started_at.date(),
     )
+    ReferralFactory(admission=admission, referred_by=ward_nurse)
     return bearer(api_token)["HTTP_AUTHORIZATION"]
 
 
