@@ -11,6 +11,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import DefaultRouter
 
 from interop.api import views
+from interop.api.dashboards import DailyFiguresView
 from interop.api.hl7 import Hl7MessageView
 from interop.api.referrals import ReferralViewSet
 from interop.fhir import views as fhir
@@ -72,6 +73,7 @@ app_name = "api"
 urlpatterns = [
     *[type(p)(p.pattern, _open(p.callback), p.default_args, p.name) for p in router.urls],
     path("hl7/messages/", _open(Hl7MessageView.as_view()), name="hl7-message"),
+    path("dashboards/daily/", _open(DailyFiguresView.as_view()), name="dashboard-daily"),
     path("fhir/", include(fhir_patterns)),
     path("schema/", _open(SpectacularAPIView.as_view()), name="schema"),
     path("docs/", _open(SwaggerView.as_view(url_name="api:schema")), name="docs"),
