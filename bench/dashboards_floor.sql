@@ -2,31 +2,36 @@
 -- query straight from the ward's records, with no dimensions and nothing written.
 -- Parameters: %(d0)s, %(d1)s (first and last day), %(tz)s (the local time zone).
 -- One row per day and figure: (day, figure, value); delays by reason as 'delay:<code>'.
-WITH nights AS MATERIALIZED (
+WITH days AS MATERIALIZED (
+    SELECT %(d0)s::date + i AS day, (%(d0)s::date + i + 1)::timestamp AT TIME ZONE %(tz)s AS midnight
+    FROM generate_series(0, %(d1)s::date - %(d0)s::date) AS i
+),
+stays AS MATERIALIZED (
     -- A ward stay covers day D when it covers the midnight that ends D.
-    SELECT ws.admission_id, d.day
+    SELECT ws.admission_id, (a.admitted_at AT TIME ZONE %(tz)s)::date AS admit_day,
+           greatest(((ws.started_at - interval '1 microsecond') AT TIME ZONE %(tz)s)::date,
+                    %(d0)s::date) AS lo,
+           least(coalesce(((ws.ended_at - interval '1 microsecond') AT TIME ZONE %(tz)s)::date - 1,
+                          %(d1)s::date), %(d1)s::date) AS hi
     FROM discharge_wardstay ws
     JOIN discharge_admission a ON a.id = ws.admission_id AND a.status <> 'cancelled'
-    CROSS JOIN LATERAL (
-        SELECT greatest(((ws.started_at - interval '1 microsecond') AT TIME ZONE %(tz)s)::date,
-                        %(d0)s::date) AS lo,
-               least(coalesce(((ws.ended_at - interval '1 microsecond') AT TIME ZONE %(tz)s)::date - 1,
-                              %(d1)s::date), %(d1)s::date) AS hi
-    ) span
-    CROSS JOIN LATERAL (SELECT span.lo + i AS day FROM generate_series(0, span.hi - span.lo) i) d
 ),
 runs AS (
-    SELECT admission_id, discharge_ready_date AS drd,
-           (lead(changed_at) OVER (PARTITION BY admission_id ORDER BY changed_at, id)
-                AT TIME ZONE %(tz)s)::date AS cleared
-    FROM discharge_dischargereadydatechange
+    SELECT * FROM (
+        SELECT admission_id, discharge_ready_date AS drd,
+               (lead(changed_at) OVER (PARTITION BY admission_id ORDER BY changed_at, id)
+                    AT TIME ZONE %(tz)s)::date AS cleared
+        FROM discharge_dischargereadydatechange
+    ) r WHERE drd IS NOT NULL
 ),
-census AS (
-    SELECT n.day, n.admission_id,
-           n.day - (a.admitted_at AT TIME ZONE %(tz)s)::date AS los,
-           EXISTS (SELECT 1 FROM runs r WHERE r.admission_id = n.admission_id AND r.drd IS NOT NULL
-                   AND r.drd <= n.day AND (r.cleared IS NULL OR r.cleared > n.day)) AS nctr
-    FROM nights n JOIN discharge_admission a ON a.id = n.admission_id
+census AS MATERIALIZED (
+    SELECT s.admission_id, d.day, d.midnight, d.day - s.admit_day AS los,
+           r.admission_id IS NOT NULL AS nctr
+    FROM stays s
+    CROSS JOIN LATERAL generate_series(0, s.hi - s.lo) AS i
+    JOIN days d ON d.day = s.lo + i
+    LEFT JOIN runs r ON r.admission_id = s.admission_id
+        AND r.drd <= d.day AND (r.cleared IS NULL OR r.cleared > d.day)
 ),
 census_days AS (
     SELECT day, count(*) AS occupied, count(*) FILTER (WHERE nctr) AS nctr_remaining,
@@ -37,16 +42,17 @@ census_days AS (
            coalesce(sum(los) FILTER (WHERE los >= 21), 0) AS los_21_days
     FROM census GROUP BY day
 ),
+delay_runs AS (
+    SELECT admission_id, reason_id, started_at,
+           least(coalesce(ended_at, 'infinity'), coalesce(lead(started_at) OVER (
+               PARTITION BY admission_id ORDER BY started_at, id), 'infinity')) AS until
+    FROM discharge_delayepisode
+),
 delay_days AS (
     SELECT c.day, coalesce(e.reason_id, '') AS reason, count(*) AS patients
     FROM census c
-    LEFT JOIN LATERAL (
-        SELECT reason_id FROM discharge_delayepisode e
-        WHERE e.admission_id = c.admission_id
-          AND e.started_at <= ((c.day + 1)::timestamp AT TIME ZONE %(tz)s)
-          AND (e.ended_at IS NULL OR e.ended_at > ((c.day + 1)::timestamp AT TIME ZONE %(tz)s))
-        ORDER BY e.started_at DESC LIMIT 1
-    ) e ON true
+    LEFT JOIN delay_runs e ON e.admission_id = c.admission_id
+        AND e.started_at <= c.midnight AND e.until > c.midnight
     WHERE c.nctr
     GROUP BY c.day, e.reason_id
 ),

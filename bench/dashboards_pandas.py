@@ -22,7 +22,7 @@ TABLES = {
         "SELECT id, admission_id, discharge_ready_date, changed_at"
         " FROM discharge_dischargereadydatechange"
     ),
-    "delays": "SELECT admission_id, reason_id, started_at, ended_at FROM discharge_delayepisode",
+    "delays": "SELECT id, admission_id, reason_id, started_at, ended_at FROM discharge_delayepisode",
 }
 
 
@@ -107,11 +107,18 @@ def daily_figures(folder: Path, *, first: dt.date, last: dt.date, tz: str) -> pd
     episodes = pd.read_csv(folder / "delays.csv")
     episodes["started"] = _local(episodes["started_at"], tz)
     episodes["ended"] = _local(episodes["ended_at"], tz)
+    # A reason holds until its episode ends or the next episode of the stay starts.
+    episodes = episodes.sort_values(["admission_id", "started", "id"])
+    following = episodes.groupby("admission_id")["started"].shift(-1)
+    episodes["until"] = episodes["ended"].where(
+        following.isna() | (episodes["ended"].notna() & (episodes["ended"] <= following)),
+        following,
+    )
     open_at = waiting.reset_index().merge(episodes, on="admission_id")
     open_at = open_at[
         (open_at["started"] <= open_at["midnight"])
-        & (open_at["ended"].isna() | (open_at["ended"] > open_at["midnight"]))
-    ].sort_values("started")
+        & (open_at["until"].isna() | (open_at["until"] > open_at["midnight"]))
+    ]
     reason = open_at.groupby("index")["reason_id"].last()
     waiting["reason"] = reason.reindex(waiting.index).fillna("")
     for code, series in waiting.groupby("reason")["day"]:

@@ -99,9 +99,10 @@ METRICS: dict[str, Metric] = {
         Metric(
             "delay_reasons",
             "Delayed bed days by delay reason",
-            "NCTR patients remaining in hospital at midnight, by the delay reason open at that "
-            "moment (NHS England's 37 reasons in five families); 'Not recorded' when none was "
-            "open. Summed over reasons it is the delayed bed days.",
+            "NCTR patients remaining in hospital at midnight, by the delay reason recorded for "
+            "them at that moment (NHS England's 37 reasons in five families): a reason holds "
+            "from its start until its episode ends or the next reason is recorded. 'Not "
+            "recorded' when none held. Summed over reasons it is the delayed bed days.",
             "Criteria to reside",
             sitrep="Number of patients remaining in hospital who no longer meet the criteria to reside, by reason for delay",
         ),

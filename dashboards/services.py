@@ -46,8 +46,13 @@ def snapshots_recompute(
         # The row estimates of generated days are rough; JIT compiling for them costs more
         # than the statement itself.
         cursor.execute("SET LOCAL jit = off")
-        # A year of patient-nights sorts and hashes in memory rather than on disk.
+        # A year of patient-nights hashes in memory rather than on disk. The planner cannot
+        # know how many days each stay spans (it guesses a thousand), so over a long scope
+        # it is kept to hash joins and hash aggregates, which suit any count, not sorts.
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        if not scope.params()["narrow"]:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_mergejoin = off")
         for site_id in sites:  # ascending, so two recomputes never wait on each other in a cycle
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, site_id])
         for aggregate in AGGREGATES:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, models
 
+NARROW_DAYS = 32
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -25,6 +27,8 @@ class Scope:
             "d0": self.first_day,
             "d1": self.last_day,
             "tz": settings.TIME_ZONE,
+            # A few days: worth narrowing each source table to the records in scope first.
+            "narrow": (self.last_day - self.first_day).days < NARROW_DAYS,
         }
 
 
@@ -74,9 +78,9 @@ class Aggregate:
         ctes = [self.sql.strip().rstrip(",")]
         deletes = []
         for index, target in enumerate(self.targets):
-            ctes.append(f"changed_{index} AS ({_changed(target)})")
-            ctes.append(f"upsert_{index} AS ({_upsert(target, f'changed_{index}')})")
-            deletes.append(_stale_delete(target))
+            ctes.append(f"diff_{index} AS MATERIALIZED ({_diff(target)})")
+            ctes.append(f"upsert_{index} AS ({_upsert(target, f'diff_{index}')})")
+            deletes.append(_stale_delete(target, f"diff_{index}"))
         ctes += [f"stale_{index} AS ({sql})" for index, sql in enumerate(deletes[:-1])]
         return "WITH " + ",\n".join(ctes) + "\n" + deletes[-1]
 
@@ -89,34 +93,38 @@ class Aggregate:
 _SCOPE = "site_id = ANY(%(sites)s) AND day BETWEEN %(d0)s AND %(d1)s"
 
 
-def _changed(target: Target) -> str:
-    """Fresh rows not already in the table exactly: new, or with a figure that moved.
+def _diff(target: Target) -> str:
+    """Fresh rows against the table's rows in scope, matched on the key, in one pass.
 
-    A set difference is linear whatever the planner thinks of a freshly written table, and
-    leaves a safety-net run over settled days with nothing to write.
+    Each row says whether it must be written (new, or a figure moved) and, for a row the
+    fresh ones no longer have, the key to delete.
     """
-    columns = ", ".join([*target.keys, *target.values])
+    fresh = ", ".join(f"f.{c}" for c in [*target.keys, *target.values])
+    old_keys = ", ".join(f"t.{c} AS old_{c}" for c in target.keys)
+    on = " AND ".join(f"f.{c} = t.{c}" for c in target.keys)
+    new_values = ", ".join(f"f.{c}" for c in target.values)
+    old_values = ", ".join(f"t.{c}" for c in target.values)
+    first = target.keys[0]
     return (
-        f"SELECT {columns} FROM {target.cte} "
-        f"EXCEPT SELECT {columns} FROM {target.table} WHERE {_SCOPE}"
+        f"SELECT {fresh}, {old_keys}, "
+        f"f.{first} IS NOT NULL AND (t.{first} IS NULL "
+        f"OR ({new_values}) IS DISTINCT FROM ({old_values})) AS write "
+        f"FROM {target.cte} f FULL JOIN (SELECT * FROM {target.table} WHERE {_SCOPE}) t ON {on}"
     )
 
 
-def _upsert(target: Target, source: str) -> str:
+def _upsert(target: Target, diff: str) -> str:
     columns = ", ".join([*target.keys, *target.values])
     assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in target.values)
     return (
-        f"INSERT INTO {target.table} ({columns}) SELECT {columns} FROM {source} "
+        f"INSERT INTO {target.table} ({columns}) SELECT {columns} FROM {diff} WHERE write "
         f"ON CONFLICT ({', '.join(target.keys)}) DO UPDATE SET {assignments}"
     )
 
 
-def _stale_delete(target: Target) -> str:
-    """Rows of the scope whose dimension values the fresh rows no longer have."""
-    keys = ", ".join(target.keys)
-    match = " AND ".join(f"s.{c} = t.{c}" for c in target.keys)
+def _stale_delete(target: Target, diff: str) -> str:
+    """Rows of the scope whose key the fresh rows no longer have."""
+    match = " AND ".join(f"t.{c} = d.old_{c}" for c in target.keys)
     return (
-        f"DELETE FROM {target.table} t USING ("
-        f"SELECT {keys} FROM {target.table} WHERE {_SCOPE} "
-        f"EXCEPT SELECT {keys} FROM {target.cte}) s WHERE {match}"
+        f"DELETE FROM {target.table} t USING {diff} d WHERE d.{target.keys[0]} IS NULL AND {match}"
     )

@@ -17,69 +17,91 @@ _IN_SCOPE = """
     AND ws.started_at <= ((%(d1)s::date + 1)::timestamp AT TIME ZONE %(tz)s)
     AND (ws.ended_at IS NULL OR ws.ended_at > ((%(d0)s::date + 1)::timestamp AT TIME ZONE %(tz)s))
 """
+# Records of those stays only, for a narrow scope; over a long one the filter saves nothing.
+_OF_STAYS_IN_SCOPE = "(NOT %(narrow)s OR admission_id IN (SELECT admission_id FROM stays))"
+
+
+def _midnights(start: str, end: str) -> str:
+    """The first and last day whose ending midnight falls in [start, end), within the scope.
+
+    A midnight ends each day (00:00 of the next); an open end runs to the scope's last day.
+    Worked out once per record, so no night needs a time-zone conversion of its own.
+    """
+    return f"""
+           greatest((({start} - interval '1 microsecond') AT TIME ZONE %(tz)s)::date,
+                    %(d0)s::date) AS first_day,
+           least(coalesce((({end} - interval '1 microsecond') AT TIME ZONE %(tz)s)::date - 1,
+                          %(d1)s::date), %(d1)s::date) AS last_day"""
+
 
 SQL = f"""
-days AS MATERIALIZED (
-    -- Each day in scope and the local midnight that ends it, converted once per day.
-    SELECT %(d0)s::date + i AS day,
-           (%(d0)s::date + i + 1)::timestamp AT TIME ZONE %(tz)s AS midnight
-    FROM generate_series(0, %(d1)s::date - %(d0)s::date) AS i
-),
 stays AS MATERIALIZED (
     -- Per ward stay, once: the days whose midnight it covers, and who the patient is.
     SELECT ws.admission_id, ws.ward_id, w.site_id, p.local_authority_id AS council_id,
            (a.admitted_at AT TIME ZONE %(tz)s)::date AS admit_day,
-           greatest(((ws.started_at - interval '1 microsecond') AT TIME ZONE %(tz)s)::date,
-                    %(d0)s::date) AS first_day,
-           least(((ws.ended_at - interval '1 microsecond') AT TIME ZONE %(tz)s)::date - 1,
-                 %(d1)s::date) AS last_day
+           {_midnights("ws.started_at", "ws.ended_at")}
     FROM discharge_wardstay ws
     JOIN homefirst_ward w ON w.id = ws.ward_id
     JOIN discharge_admission a ON a.id = ws.admission_id AND a.status <> 'cancelled'
     JOIN discharge_patient p ON p.id = a.patient_id
     WHERE {_IN_SCOPE}
 ),
-in_scope AS NOT MATERIALIZED (
-    -- The same stays straight from the table, so the planner knows how many there are.
-    SELECT ws.admission_id FROM discharge_wardstay ws JOIN homefirst_ward w ON w.id = ws.ward_id
-    WHERE {_IN_SCOPE}
-),
 drd_runs AS (
+    -- Days no longer meeting the criteria: from a DRD to the day before the next change
+    -- (which clears it).
     SELECT admission_id, drd, cleared FROM (
         SELECT admission_id, discharge_ready_date AS drd,
                (lead(changed_at) OVER (PARTITION BY admission_id ORDER BY changed_at, id)
                     AT TIME ZONE %(tz)s)::date AS cleared
         FROM discharge_dischargereadydatechange
-        WHERE admission_id IN (SELECT admission_id FROM in_scope)
+        WHERE {_OF_STAYS_IN_SCOPE}
     ) changes
     WHERE drd IS NOT NULL
 ),
-pathway_runs AS (
-    SELECT admission_id, pathway_id, changed_at AS since,
-           lead(changed_at) OVER (PARTITION BY admission_id ORDER BY changed_at, id) AS until
-    FROM discharge_plannedpathwaychange
-    WHERE admission_id IN (SELECT admission_id FROM in_scope)
+delay_runs AS (
+    -- A delay reason holds from its start until its episode ends or the next one starts,
+    -- so at most one holds at any midnight.
+    SELECT admission_id, reason_id, {_midnights("started_at", "until")}
+    FROM (
+        SELECT admission_id, reason_id, started_at,
+               least(ended_at, lead(started_at) OVER (
+                   PARTITION BY admission_id ORDER BY started_at, id)) AS until
+        FROM discharge_delayepisode
+        WHERE {_OF_STAYS_IN_SCOPE}
+    ) episodes
 ),
-nights AS MATERIALIZED (
-    SELECT n.admission_id, d.day, d.midnight, n.site_id, n.ward_id, n.council_id,
-           d.day - n.admit_day AS los,
+pathway_runs AS (
+    -- The planned pathway holds from one change until the next.
+    SELECT admission_id, pathway_id, {_midnights("changed_at", "until")}
+    FROM (
+        SELECT admission_id, pathway_id, changed_at,
+               lead(changed_at) OVER (PARTITION BY admission_id ORDER BY changed_at, id) AS until
+        FROM discharge_plannedpathwaychange
+        WHERE {_OF_STAYS_IN_SCOPE}
+    ) changes
+),
+nights AS (
+    -- One row per patient in a bed at a midnight; reason is NULL unless they were NCTR.
+    SELECT n.day, n.site_id, n.ward_id, n.council_id, n.day - n.admit_day AS los,
            coalesce(pw.pathway_id, '') AS pathway,
-           dr.admission_id IS NOT NULL AS nctr
+           CASE WHEN dr.admission_id IS NOT NULL THEN coalesce(dl.reason_id, '') END AS reason
     FROM (
         SELECT s.*, s.first_day + i AS day
         FROM stays s CROSS JOIN LATERAL generate_series(0, s.last_day - s.first_day) AS i
-        WHERE s.last_day >= s.first_day
+        -- Always true; it tells the planner a stay spans a few days, not the thousand it
+        -- assumes of any series, so it sizes hash tables for the real number of nights.
+        WHERE i BETWEEN 0 AND 100000
     ) n
-    JOIN days d ON d.day = n.day
     LEFT JOIN pathway_runs pw ON pw.admission_id = n.admission_id
-        AND pw.since < d.midnight AND (pw.until IS NULL OR pw.until >= d.midnight)
+        AND n.day BETWEEN pw.first_day AND pw.last_day
     LEFT JOIN drd_runs dr ON dr.admission_id = n.admission_id
-        AND dr.drd <= d.day AND (dr.cleared IS NULL OR dr.cleared > d.day)
+        AND dr.drd <= n.day AND (dr.cleared IS NULL OR dr.cleared > n.day)
+    LEFT JOIN delay_runs dl ON dl.admission_id = n.admission_id
+        AND n.day BETWEEN dl.first_day AND dl.last_day
 ),
-census AS (
-    SELECT day, site_id, ward_id, council_id, pathway,
+grouped AS MATERIALIZED (
+    SELECT day, site_id, ward_id, council_id, pathway, reason,
            count(*) AS occupied,
-           count(*) FILTER (WHERE nctr) AS nctr,
            count(*) FILTER (WHERE los >= 7) AS los_7,
            count(*) FILTER (WHERE los >= 14) AS los_14,
            count(*) FILTER (WHERE los >= 21) AS los_21,
@@ -87,27 +109,23 @@ census AS (
            coalesce(sum(los) FILTER (WHERE los >= 14), 0) AS los_14_days,
            coalesce(sum(los) FILTER (WHERE los >= 21), 0) AS los_21_days
     FROM nights
+    GROUP BY day, site_id, ward_id, council_id, pathway, reason
+),
+census AS (
+    SELECT day, site_id, ward_id, council_id, pathway,
+           sum(occupied)::int AS occupied,
+           coalesce(sum(occupied) FILTER (WHERE reason IS NOT NULL), 0)::int AS nctr,
+           sum(los_7)::int AS los_7, sum(los_14)::int AS los_14, sum(los_21)::int AS los_21,
+           sum(los_7_days)::int AS los_7_days, sum(los_14_days)::int AS los_14_days,
+           sum(los_21_days)::int AS los_21_days
+    FROM grouped
     GROUP BY day, site_id, ward_id, council_id, pathway
 ),
-open_delays AS (
-    -- The delay episode open at midnight; episodes of one stay do not overlap, and should
-    -- two ever do, the later one counts.
-    SELECT DISTINCT ON (n.admission_id, n.day) n.admission_id, n.day, e.reason_id
-    FROM nights n
-    JOIN discharge_delayepisode e ON e.admission_id = n.admission_id
-        AND e.started_at <= n.midnight AND (e.ended_at IS NULL OR e.ended_at > n.midnight)
-    WHERE n.nctr
-    ORDER BY n.admission_id, n.day, e.started_at DESC
-),
 delays AS (
-    SELECT n.day, n.site_id, n.ward_id, n.council_id, n.pathway,
-           coalesce(r.code, '') AS reason, coalesce(r.family, '') AS family,
-           count(*) AS patients
-    FROM nights n
-    LEFT JOIN open_delays o ON o.admission_id = n.admission_id AND o.day = n.day
-    LEFT JOIN discharge_delayreason r ON r.code = o.reason_id
-    WHERE n.nctr
-    GROUP BY n.day, n.site_id, n.ward_id, n.council_id, n.pathway, r.code, r.family
+    SELECT g.day, g.site_id, g.ward_id, g.council_id, g.pathway, g.reason,
+           coalesce(r.family, '') AS family, g.occupied::int AS patients
+    FROM grouped g LEFT JOIN discharge_delayreason r ON r.code = g.reason
+    WHERE g.reason IS NOT NULL
 )
 """
 

@@ -67,6 +67,19 @@ def test_a_patient_moved_counts_on_the_ward_they_were_on_at_midnight(story, ward
     assert admissions(d, ward=ward) == 1 and admissions(d, ward=other) == 0
 
 
+def test_a_stay_of_several_wards_is_counted_once_a_night_with_its_state_of_the_day(story, ward):
+    other = WardFactory(site=ward.site)
+    d = ago(10)
+    patient = story(at(plus(d, -3), 10), on=ward).plan(plus(d, -2), "1")
+    patient.move(plus(d, -1), other, 12).ready(d).delay(d, "CAP05").discharge(plus(d, 2))
+    recompute(plus(d, -3), plus(d, 2))
+    assert [census(plus(d, n))["occupied"] for n in range(-3, 3)] == [1, 1, 1, 1, 1, 0]
+    assert [census(plus(d, n))["nctr"] for n in range(-3, 3)] == [0, 0, 0, 1, 1, 0]
+    assert census(plus(d, -3), pathway="")["occupied"] == 1
+    assert census(plus(d, -1), ward=other, pathway="1")["occupied"] == 1
+    assert delays(plus(d, 1)) == {"CAP05": 1}
+
+
 def test_a_move_to_another_site_moves_the_count_between_sites(story, ward):
     elsewhere = WardFactory(site__organisation=ward.site.organisation)
     d = ago(5)
