@@ -50,3 +50,16 @@ def is_hub_member(user: User) -> bool:
 def is_provider_staff(user: User) -> bool:
     """True when the user works for a provider."""
     return bool(organisation_ids(user, PROVIDER_ROLES))
+
+
+def transfer_pages(user: User) -> list[tuple[str, str]]:
+    """The transfer-of-care pages the user works with, as (URL name, label); none for others."""
+    hub, provider = is_hub_member(user), is_provider_staff(user)
+    pages = []
+    if hub:
+        pages.append(("pathways:hub_queue", "Care transfer hub queue"))
+    if provider:
+        pages.append(("pathways:tracker", "Today's people"))
+    if hub or provider:
+        pages += [("pathways:capacity", "Capacity"), ("pathways:at_home_checks", "91-day checks")]
+    return pages

@@ -73,8 +73,8 @@ TABLE: dict[tuple[State, Action], Transition] = {
     (S.TRIAGED, A.TRIAGE): _t(S.TRIAGED, HUB),
     (S.TRIAGED, A.OFFER): _t(S.OFFERED, HUB),
     # The provider answers the offer; a decline hands the referral back to the hub.
-    (S.OFFERED, A.DECLINE): _t(S.TRIAGED, PROVIDER),
     (S.OFFERED, A.ACCEPT): _t(S.ACCEPTED, PROVIDER),
+    (S.OFFERED, A.DECLINE): _t(S.TRIAGED, PROVIDER),
     (S.ACCEPTED, A.RESCHEDULE): _t(S.ACCEPTED, PROVIDER),
     (S.ACCEPTED, A.NEEDS_CHANGE): _t(S.ACCEPTED, PROVIDER),
     # The ward records the discharge on the board; the referral follows it.

@@ -16,7 +16,7 @@ from discharge.services import StaleEdit
 from homefirst.polling import POLL_SECONDS, etag_of, polled
 from homefirst.selectors import wards_visible_to
 from pathways import forms, selectors, services
-from pathways.access import is_hub_member, is_provider_staff, referral_actors
+from pathways.access import referral_actors, transfer_pages
 from pathways.models import Referral
 from pathways.transitions import IN_HOSPITAL_STATES, Action, Actor
 
@@ -26,19 +26,9 @@ TRACKER = "pathways/tracker.html"
 TRACKER_STEPS = selectors.TRACKER_STEPS
 
 
-def _nav(request: HttpRequest) -> list[tuple[str, str]]:
-    """Links between the transfer-of-care pages this user works with."""
-    links = []
-    if is_hub_member(request.user):
-        links.append(("pathways:hub_queue", "Hub queue"))
-    if is_provider_staff(request.user):
-        links.append(("pathways:tracker", "Today's people"))
-    links += [("pathways:capacity", "Capacity"), ("pathways:at_home_checks", "91-day checks")]
-    return links
-
-
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
-    return render(request, template, {**context, "links": _nav(request)}, status=status)
+    links = transfer_pages(request.user)
+    return render(request, template, {**context, "links": links}, status=status)
 
 
 def _referral(request: HttpRequest, referral_id: int) -> Referral:

@@ -346,7 +346,7 @@ class TransferWriter:
         options = [
             s for s in self.services if pathway in KIND_PATHWAYS[s.kind] and council in s.councils
         ]
-        weights = [s.share if pathway == "1" else 1.0 for s in options]
+        weights = [s.share for s in options]
         return self.rng.choices(options, weights)[0]
 
     def _refer(
@@ -358,10 +358,9 @@ class TransferWriter:
         latest = latest or (leaves_at - 30 * MINUTE)
         if latest <= earliest:
             return None
-        if drd is not None:
-            aim = _at(drd, dt.time(10)) - dt.timedelta(minutes=rng.randrange(36 * 60))
-        else:
-            aim = latest - dt.timedelta(minutes=rng.randrange(24 * 60))
+        # Wards refer in the working day, often the day before the patient is ready.
+        day = drd - dt.timedelta(days=rng.choice((0, 0, 1))) if drd else _local_date(latest)
+        aim = _at(day, dt.time(8, 30)) + dt.timedelta(minutes=rng.randrange(9 * 60))
         at = min(max(aim, earliest), latest)
         episode = _Episode(id=self.referrals.new_id())
         by = self._referrer()

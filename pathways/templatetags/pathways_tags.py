@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import template
 
+from pathways.access import transfer_pages
 from pathways.targets import duration_text
 from pathways.transitions import State
 
@@ -41,3 +42,11 @@ def duration(value: dt.timedelta | None) -> str:
 def is_date_only(value: object) -> bool:
     """True for a date without a time (a target due by a day)."""
     return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+@register.inclusion_tag("pathways/includes/transfer_links.html", takes_context=True)
+def transfer_links(context) -> dict:
+    """Links to the transfer-of-care pages for the signed-in user (memberships already read)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return {"links": transfer_pages(user) if user is not None else []}

@@ -809,3 +809,24 @@ def test_the_etag_depends_on_who_asks(client, discharge_coordinator, social_work
     etag = _poll(client, url)["ETag"]
     client.force_login(social_worker)
     assert _poll(client, url, etag).status_code == 200
+
+
+# --- Finding the pages ------------------------------------------------------------------------
+
+
+def test_each_role_finds_its_transfer_pages(
+    client, social_worker, provider_carer, discharge_coordinator, ward_nurse, system_leader
+):
+    hub, tracker = reverse("pathways:hub_queue"), reverse("pathways:tracker")
+    client.force_login(social_worker)
+    home = client.get(reverse("home")).content.decode()
+    assert hub in home and tracker not in home
+    client.force_login(provider_carer)
+    home = client.get(reverse("home")).content.decode()
+    assert tracker in home and hub not in home
+    client.force_login(discharge_coordinator)
+    assert hub in client.get(reverse("discharge:site_overview")).content.decode()
+    client.force_login(ward_nurse)
+    assert hub not in client.get(reverse("discharge:site_overview")).content.decode()
+    client.force_login(system_leader)
+    assert reverse("pathways:capacity") not in client.get(reverse("home")).content.decode()
