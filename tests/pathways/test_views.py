@@ -830,3 +830,24 @@ def test_each_role_finds_its_transfer_pages(
     assert hub not in client.get(reverse("discharge:site_overview")).content.decode()
     client.force_login(system_leader)
     assert reverse("pathways:capacity") not in client.get(reverse("home")).content.decode()
+
+
+def test_the_91_day_checks_are_scoped_to_the_council_and_the_provider(
+    client, other_social_worker, uninvolved_carer, provider_carer, referral, everyone, service
+):
+    referral = drive(referral, State.ENDED, by=everyone, service=service)
+    left = timezone.now() - dt.timedelta(days=100)
+    type(referral.admission).objects.filter(pk=referral.admission_id).update(
+        admitted_at=left - dt.timedelta(days=3), discharged_at=left
+    )
+    for user in (other_social_worker, uninvolved_carer):
+        client.force_login(user)
+        assert (
+            f'id="check-{referral.pk}"'
+            not in client.get(reverse("pathways:at_home_checks")).content.decode()
+        )
+    client.force_login(provider_carer)
+    assert (
+        f'id="check-{referral.pk}"'
+        in client.get(reverse("pathways:at_home_checks")).content.decode()
+    )
