@@ -116,8 +116,11 @@ def _diff(target: Target) -> str:
 def _upsert(target: Target, diff: str) -> str:
     columns = ", ".join([*target.keys, *target.values])
     assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in target.values)
+    # In key order, so a day's rows sit together on disk and a page reading a few weeks
+    # reads a few weeks' worth of the table, however long the history.
     return (
         f"INSERT INTO {target.table} ({columns}) SELECT {columns} FROM {diff} WHERE write "
+        f"ORDER BY {', '.join(target.keys)} "
         f"ON CONFLICT ({', '.join(target.keys)}) DO UPDATE SET {assignments}"
     )
 
