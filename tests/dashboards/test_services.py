@@ -196,3 +196,20 @@ def test_a_second_recompute_of_a_site_waits_for_the_first(ward):
         assert not finished.is_set()
     worker.join(timeout=10)
     assert finished.is_set()
+
+
+def test_the_recompute_command_rebuilds_the_history_or_the_last_days(story, ward):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    story(at(ago(6), 10), on=ward)
+    out = StringIO()
+    call_command("recompute_dashboards", "--days", "2", stdout=out)
+    assert sorted(SnapshotDay.objects.values_list("day", flat=True)) == [ago(1), today()]
+    call_command("recompute_dashboards", stdout=out)
+    assert census(ago(6))["occupied"] == 1
+    assert "Recomputed" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("recompute_dashboards", "--days", "0")
