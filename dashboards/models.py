@@ -178,17 +178,17 @@ class SnapshotDay(models.Model):
 
 
 class PendingRecompute(models.Model):
-    """A site's day whose figures are stale: a change was recorded and the recompute is queued.
+    """A site whose figures are stale from a day to today: a change was recorded, the recompute queued.
 
-    ``version`` goes up with every new request, so a recompute removes only the requests it
-    has seen and one arriving while it runs stays pending.
+    One row a site, however many changes: a request only moves ``first_day`` back. ``version``
+    goes up with every request, so a recompute removes only the request it has seen and one
+    arriving while it runs stays pending.
     """
 
-    pk = models.CompositePrimaryKey("site", "day")
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
-    day = models.DateField()
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    first_day = models.DateField()
     version = models.PositiveBigIntegerField(default=1)
     requested_at = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"Site {self.site_id} {self.day} pending (v{self.version})"
+        return f"Site {self.site_id} stale from {self.first_day} (v{self.version})"

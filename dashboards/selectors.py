@@ -271,7 +271,7 @@ class Freshness:
 
 
 def freshness(access: DashboardAccess, filters: Filters) -> Freshness:
-    """The oldest computation behind the view's last day, and the stale days it covers."""
+    """The oldest computation behind the view's last day, and how many of its sites are stale."""
     sites = sites_visible_to(access)
     if filters.ward:
         sites = sites.filter(pk=filters.ward.site_id)
@@ -282,9 +282,9 @@ def freshness(access: DashboardAccess, filters: Filters) -> Freshness:
         oldest=Min("computed_at")
     )
     pending = PendingRecompute.objects.filter(
-        site_id__in=site_ids, day__gte=filters.start, day__lte=filters.end
-    ).aggregate(days=Count("day"))
-    return Freshness(computed_at=computed["oldest"], pending=pending["days"])
+        site_id__in=site_ids, first_day__lte=filters.end
+    ).aggregate(sites=Count("site"))
+    return Freshness(computed_at=computed["oldest"], pending=pending["sites"])
 
 
 # --- Exports ---------------------------------------------------------------------------------

@@ -70,26 +70,26 @@ def snapshots_recompute(
     return Recomputed(sites, first_day, last_day)
 
 
-def recompute_request(
-    *, site_ids: Iterable[int], first_day: dt.date, last_day: dt.date | None = None
-) -> None:
-    """Mark the sites' figures from ``first_day`` (to today) stale, for the next pending recompute."""
-    today = timezone.localdate()
-    last_day = min(last_day or today, today)
+def recompute_request(*, site_ids: Iterable[int], first_day: dt.date) -> None:
+    """Mark the sites' figures from ``first_day`` to today stale, for the next pending recompute.
+
+    One row a site, whatever the number of days: a bulk import of old history costs no more
+    per change than today's board round.
+    """
     sites = sorted(set(site_ids))
-    if not sites or first_day > last_day:
+    if not sites or first_day > timezone.localdate():
         return
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO dashboards_pendingrecompute (site_id, day, version, requested_at)
-            SELECT site_id, %s::date + i, 1, clock_timestamp()
-            FROM unnest(%s::bigint[]) AS site_id, generate_series(0, %s::date - %s::date) AS i
-            ON CONFLICT (site_id, day) DO UPDATE
-            SET version = dashboards_pendingrecompute.version + 1,
+            INSERT INTO dashboards_pendingrecompute (site_id, first_day, version, requested_at)
+            SELECT site_id, %s, 1, clock_timestamp() FROM unnest(%s::bigint[]) AS site_id
+            ON CONFLICT (site_id) DO UPDATE
+            SET first_day = least(dashboards_pendingrecompute.first_day, EXCLUDED.first_day),
+                version = dashboards_pendingrecompute.version + 1,
                 requested_at = EXCLUDED.requested_at
             """,
-            [first_day, sites, last_day, first_day],
+            [first_day, sites],
         )
 
 
@@ -99,41 +99,38 @@ def readmission_recompute_request(*, patient_id: int, admitted_on: dt.date) -> N
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT site_id, (discharged_at AT TIME ZONE %s)::date FROM discharge_admission
+            SELECT site_id, min((discharged_at AT TIME ZONE %s)::date) FROM discharge_admission
             WHERE patient_id = %s AND status = 'discharged'
               AND (discharged_at AT TIME ZONE %s)::date BETWEEN %s AND %s
+            GROUP BY site_id
             """,
             [settings.TIME_ZONE, patient_id, settings.TIME_ZONE, since, admitted_on],
         )
         discharges = cursor.fetchall()
     for site_id, day in discharges:
-        recompute_request(site_ids=[site_id], first_day=day, last_day=day)
+        recompute_request(site_ids=[site_id], first_day=day)
 
 
 def pending_recompute() -> list[Recomputed]:
-    """Recompute every site's stale days, then forget the requests this run has seen.
+    """Recompute every stale site from its first stale day, then forget the requests seen.
 
     A request made while the recompute runs has a new version, so it stays pending for the
     next run rather than being lost.
     """
-    claimed = list(PendingRecompute.objects.values_list("site_id", "day", "version"))
-    ranges: dict[int, tuple[dt.date, dt.date]] = {}
-    for site_id, day, _version in claimed:
-        low, high = ranges.get(site_id, (day, day))
-        ranges[site_id] = (min(low, day), max(high, day))
+    claimed = list(PendingRecompute.objects.values_list("site_id", "first_day", "version"))
     done = []
-    for site_id, (low, high) in sorted(ranges.items()):
-        if result := snapshots_recompute(site_ids=[site_id], first_day=low, last_day=high):
+    for site_id, first_day, _version in sorted(claimed):
+        if result := snapshots_recompute(site_ids=[site_id], first_day=first_day):
             done.append(result)
     if claimed:
         with connection.cursor() as cursor:
             cursor.execute(
                 """
                 DELETE FROM dashboards_pendingrecompute p
-                USING unnest(%s::bigint[], %s::date[], %s::bigint[]) AS c(site_id, day, version)
-                WHERE p.site_id = c.site_id AND p.day = c.day AND p.version = c.version
+                USING unnest(%s::bigint[], %s::bigint[]) AS c(site_id, version)
+                WHERE p.site_id = c.site_id AND p.version = c.version
                 """,
-                [list(col) for col in zip(*claimed, strict=True)],
+                [[c[0] for c in claimed], [c[2] for c in claimed]],
             )
     return done
 

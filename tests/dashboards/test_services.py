@@ -95,19 +95,13 @@ def test_each_recomputed_day_records_when(story, ward):
 # --- Requests and the pending recompute -------------------------------------------------------
 
 
-def test_a_request_marks_the_days_from_the_change_to_today(ward):
-    services.recompute_request(site_ids=[ward.site_id], first_day=ago(2))
-    assert sorted(PendingRecompute.objects.values_list("day", flat=True)) == [
-        ago(2),
-        ago(1),
-        today(),
-    ]
+def test_a_request_marks_the_site_stale_from_the_change_to_today(ward):
     services.recompute_request(site_ids=[ward.site_id], first_day=ago(1))
-    assert dict(PendingRecompute.objects.values_list("day", "version")) == {
-        ago(2): 1,
-        ago(1): 2,
-        today(): 2,
-    }
+    assert list(PendingRecompute.objects.values_list("first_day", "version")) == [(ago(1), 1)]
+    services.recompute_request(site_ids=[ward.site_id], first_day=ago(30))
+    services.recompute_request(site_ids=[ward.site_id], first_day=today())
+    # One row a site however old the change: only the first stale day moves back.
+    assert list(PendingRecompute.objects.values_list("first_day", "version")) == [(ago(30), 3)]
 
 
 def test_the_pending_recompute_counts_the_change_and_clears_the_request(story, ward):
@@ -133,7 +127,7 @@ def test_a_request_made_while_a_recompute_runs_stays_pending(story, ward, monkey
 
     monkeypatch.setattr(services, "snapshots_recompute", meanwhile_a_new_edit)
     services.pending_recompute()
-    assert list(PendingRecompute.objects.values_list("day", "version")) == [(today(), 2)]
+    assert list(PendingRecompute.objects.values_list("first_day", "version")) == [(today(), 2)]
 
 
 def test_a_new_admission_marks_the_day_of_the_persons_recent_discharge(story, ward):
@@ -141,7 +135,9 @@ def test_a_new_admission_marks_the_day_of_the_persons_recent_discharge(story, wa
     services.readmission_recompute_request(
         patient_id=earlier.admission.patient_id, admitted_on=ago(1)
     )
-    assert list(PendingRecompute.objects.values_list("site_id", "day")) == [(ward.site_id, ago(10))]
+    assert list(PendingRecompute.objects.values_list("site_id", "first_day")) == [
+        (ward.site_id, ago(10))
+    ]
 
 
 # --- The safety net and the nightly rebuild ---------------------------------------------------

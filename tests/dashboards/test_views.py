@@ -210,7 +210,7 @@ def test_the_page_says_when_figures_were_computed_and_whether_changes_wait(
     client.force_login(system_leader)
     html = client.get(reverse("dashboards:index")).content.decode()
     assert "Figures computed at" in html and 'data-pending="0"' in html
-    PendingRecompute.objects.create(site=ward.site, day=today(), requested_at=at(today(), 0))
+    PendingRecompute.objects.create(site=ward.site, first_day=today(), requested_at=at(today(), 0))
     partial = client.get(reverse("dashboards:status"), **HTMX).content.decode()
     assert partial.lstrip().startswith('<div id="dashboard-status"')
     assert "Changes pending" in partial and 'data-pending="1"' in partial

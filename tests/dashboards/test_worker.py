@@ -43,7 +43,7 @@ def test_an_edit_on_the_board_shows_up_on_the_dashboard(
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
-    assert PendingRecompute.objects.filter(site=ward.site, day=today()).exists()
+    assert PendingRecompute.objects.filter(site=ward.site, first_day=today()).exists()
 
     assert wait_for(lambda: nctr_on_the_dashboard() == 1)
     assert wait_for(lambda: not PendingRecompute.objects.exists())
