@@ -64,6 +64,7 @@ class SiteCodeAdmin(admin.ModelAdmin):
     list_display = ["code", "site", "default_local_authority", "created_at"]
     list_filter = [("site", admin.EmptyFieldListFilter)]
     search_fields = ["code"]
+    readonly_fields = ["created_at"]
 
 
 @admin.register(WardCode)
@@ -74,6 +75,7 @@ class WardCodeAdmin(admin.ModelAdmin):
     list_filter = ["mapped", "site"]
     list_editable = ["mapped"]
     search_fields = ["code", "ward__name"]
+    readonly_fields = ["created_at"]
 
 
 @admin.register(PatientIdentifier)
@@ -84,6 +86,8 @@ class PatientIdentifierAdmin(admin.ModelAdmin):
     list_filter = [("patient", admin.EmptyFieldListFilter)]
     search_fields = ["value", "patient__nhs_number", "patient__family_name"]
     raw_id_fields = ["patient"]
+    fields = ["system", "value", "patient", "flag", "created_at"]
+    readonly_fields = ["created_at"]
 
     def save_model(self, request, obj, form, change):
         if change and "patient" in form.changed_data and obj.patient_id:

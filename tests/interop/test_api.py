@@ -389,6 +389,7 @@ def test_section_edit_needs_if_match_and_saves(client, plan, ward_nurse):
 
 def _every_read(admission, plan, goal):
     return [
+        detail("ward", admission.current_ward_id),
         detail("admission", admission.pk),
         reverse("api:admission-reviews", args=[admission.pk]),
         reverse("api:admission-edd", args=[admission.pk]),
