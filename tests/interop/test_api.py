@@ -549,3 +549,20 @@ def test_a_client_cannot_send_hl7_for_another_trusts_site(client, ward, council,
     assert response.status_code == 422
     assert "not your organisation" in response.content.decode()
     assert not Admission.objects.exists()
+
+
+@pytest.mark.parametrize("size", [1, 8])
+def test_plan_and_referral_lists_do_not_grow_in_queries(
+    client, ward, ward_nurse, api_token, size, django_assert_max_num_queries
+):
+    from tests.factories import ReferralFactory
+
+    for _ in range(size):
+        stay = AdmissionFactory(current_ward=ward)
+        recovery_plan_for(stay, ward_nurse)
+        ReferralFactory(admission=stay, referred_by=ward_nurse)
+    with django_assert_max_num_queries(9):
+        plans = client.get(reverse("api:plan-list"), **bearer(api_token))
+    with django_assert_max_num_queries(6):
+        referrals = client.get(reverse("api:referral-list"), **bearer(api_token))
+    assert plans.json()["count"] == referrals.json()["count"] == size
