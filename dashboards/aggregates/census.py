@@ -100,14 +100,15 @@ nights AS (
         AND n.day BETWEEN dl.first_day AND dl.last_day
 ),
 grouped AS MATERIALIZED (
+    -- Integers, so the second grouping adds them as integers rather than as numerics.
     SELECT day, site_id, ward_id, council_id, pathway, reason,
-           count(*) AS occupied,
-           count(*) FILTER (WHERE los >= 7) AS los_7,
-           count(*) FILTER (WHERE los >= 14) AS los_14,
-           count(*) FILTER (WHERE los >= 21) AS los_21,
-           coalesce(sum(los) FILTER (WHERE los >= 7), 0) AS los_7_days,
-           coalesce(sum(los) FILTER (WHERE los >= 14), 0) AS los_14_days,
-           coalesce(sum(los) FILTER (WHERE los >= 21), 0) AS los_21_days
+           count(*)::int AS occupied,
+           count(*) FILTER (WHERE los >= 7)::int AS los_7,
+           count(*) FILTER (WHERE los >= 14)::int AS los_14,
+           count(*) FILTER (WHERE los >= 21)::int AS los_21,
+           coalesce(sum(los) FILTER (WHERE los >= 7), 0)::int AS los_7_days,
+           coalesce(sum(los) FILTER (WHERE los >= 14), 0)::int AS los_14_days,
+           coalesce(sum(los) FILTER (WHERE los >= 21), 0)::int AS los_21_days
     FROM nights
     GROUP BY day, site_id, ward_id, council_id, pathway, reason
 ),
