@@ -16,7 +16,8 @@ from dashboards import exports, page, selectors
 from dashboards.figures import PATHWAYS
 from dashboards.forms import RangeForm
 from dashboards.metrics import METRICS
-from dashboards.selectors import DashboardAccess, Filters
+from dashboards.selectors import DashboardAccess, Filters, Freshness
+from homefirst.polling import etag_of, polled
 
 TEMPLATE = "dashboards/index.html"
 FORMATS = {"csv", "xlsx"}
@@ -124,6 +125,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "view": view,
         "data": data,
         "freshness": data.freshness,
+        "etag": _status_etag(request, view, data.freshness),
         "form": view.form,
         "title": _title(view),
         "metrics": METRICS,
@@ -147,16 +149,23 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, TEMPLATE, context, status=200 if view.form.is_valid() else 422)
 
 
+def _status_etag(request: HttpRequest, view: View, freshness: Freshness) -> str:
+    return etag_of(request.user.pk, view.params(), freshness.computed_at, freshness.pending)
+
+
 @require_GET
 def status(request: HttpRequest) -> HttpResponse:
-    """When the figures were computed and whether changes wait (polled by the page)."""
+    """When the figures were computed and whether changes wait (polled by the page; 304 if so)."""
     view = _view(request)
     freshness = selectors.freshness(view.access, view.filters)
-    return render(
-        request,
-        f"{TEMPLATE}#status",
-        {"freshness": freshness, "status_url": view.url("dashboards:status"), "view": view},
-    )
+    etag = _status_etag(request, view, freshness)
+    context = {
+        "freshness": freshness,
+        "status_url": view.url("dashboards:status"),
+        "view": view,
+        "etag": etag,
+    }
+    return polled(request, etag=etag, render=lambda: render(request, f"{TEMPLATE}#status", context))
 
 
 def _download(content: bytes, fmt: str, name: str) -> HttpResponse:

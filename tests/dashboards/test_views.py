@@ -216,6 +216,22 @@ def test_the_page_says_when_figures_were_computed_and_whether_changes_wait(
     assert "Changes pending" in partial and 'data-pending="1"' in partial
 
 
+def test_the_status_poll_answers_304_until_the_figures_change(client, system_leader, story, ward):
+    story(at(ago(1), 10), on=ward)
+    recompute(ago(1))
+    client.force_login(system_leader)
+    url = reverse("dashboards:status")
+    first = client.get(url, **HTMX)
+    assert first.status_code == 200
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+    assert again.status_code == 304
+    PendingRecompute.objects.create(site=ward.site, first_day=today(), requested_at=at(today(), 0))
+    changed = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+    assert changed.status_code == 200 and "Changes pending" in changed.content.decode()
+    page = client.get(reverse("dashboards:index")).content.decode()
+    assert "If-None-Match" in page and 'hx-trigger="every 30s"' in page
+
+
 def test_a_pathway_view_leaves_admissions_out(client, system_leader, ward):
     DailyAdmissionsFactory(day=today(), ward=ward, admissions=9)
     DailyCensusFactory(day=today(), ward=ward, pathway="1", occupied=4)
