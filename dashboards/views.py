@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import wraps
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -174,12 +175,29 @@ def _download(content: bytes, fmt: str, name: str) -> HttpResponse:
     return response
 
 
+class BadRange(Exception):
+    """The export's date range is not valid; nothing to download."""
+
+
 def _export_view(request: HttpRequest, fmt: str) -> View:
     if fmt not in FORMATS:
         raise Http404("No such format.")
     view = _view(request)
     if not view.form.is_valid():
-        raise Http404("Choose a valid date range.")
+        raise BadRange(" ".join(m for ms in view.form.errors.values() for m in ms))
+    return view
+
+
+def _bad_range(view_function):
+    """Answer 400 with the reason when an export's dates are wrong (a page shows the form)."""
+
+    @wraps(view_function)
+    def view(request: HttpRequest, fmt: str) -> HttpResponse:
+        try:
+            return view_function(request, fmt)
+        except BadRange as error:
+            return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+
     return view
 
 
@@ -194,6 +212,7 @@ def _stem(kind: str, view: View) -> str:
 
 
 @require_GET
+@_bad_range
 def export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The view's figures, one row per day (and, in Excel, its other tables on more sheets)."""
     view = _export_view(request, fmt)
@@ -202,6 +221,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @require_GET
+@_bad_range
 def sitrep(request: HttpRequest, fmt: str) -> HttpResponse:
     """The last day's return in NHS England's sitrep long format, one block per trust."""
     view = _export_view(request, fmt)
@@ -210,6 +230,7 @@ def sitrep(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @require_GET
+@_bad_range
 def drd_timeliness(request: HttpRequest, fmt: str) -> HttpResponse:
     """Discharge ready date timeliness per calendar month of the range."""
     view = _export_view(request, fmt)

@@ -196,10 +196,9 @@ def test_a_bad_date_range_is_explained_beside_the_field(client, system_leader):
         response = client.get(f"{url}?{query}")
         assert response.status_code == 422, query
         assert message in response.content.decode(), query
-    assert (
-        client.get(f"{reverse('dashboards:export', args=['csv'])}?end={tomorrow}").status_code
-        == 404
-    )
+    export = client.get(f"{reverse('dashboards:export', args=['csv'])}?end={tomorrow}")
+    assert export.status_code == 400
+    assert "The figures go up to today" in export.content.decode()
 
 
 def test_the_page_says_when_figures_were_computed_and_whether_changes_wait(
