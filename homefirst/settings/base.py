@@ -102,6 +102,9 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.postgres_url()
 DATABASES = {"default": embedded.database_settings(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The audit history is evidence: its tables refuse updates and deletes, whoever asks.
+PGHISTORY_APPEND_ONLY = True
+
 AUTH_USER_MODEL = "homefirst.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
