@@ -82,7 +82,8 @@ class DashboardAccess:
             parts.append(Q(site_id__in=self.site_ids))
         if self.council_ids:
             parts.append(Q(council_id__in=self.council_ids))
-        return reduce(or_, parts)
+        # A trust with no sites yet has nothing to show: match no rows rather than fail.
+        return reduce(or_, parts) if parts else Q(pk__in=[])
 
     @property
     def small_numbers(self) -> bool:

@@ -248,6 +248,9 @@ def run(port: int) -> int:
 
         _manage("migrate", "--noinput", env=env)
         _manage("seed_demo", "--if-empty", env=env)
+        # Fill the dashboards' snapshots now (a second or two) rather than wait for beat's
+        # safety net; idempotent, so a second start rewrites nothing.
+        _manage("recompute_dashboards", env=env)
 
         printer = _Printer()
         manager = Manager(printer=printer)
