@@ -133,6 +133,28 @@ class DelaySerializer(serializers.ModelSerializer):
 # --- Inputs -----------------------------------------------------------------------------------
 
 
+class PatientInput(serializers.Serializer):
+    """Register a patient; the NHS number is checked by the service (Modulus 11)."""
+
+    nhs_number = serializers.CharField(max_length=20)
+    given_name = serializers.CharField(max_length=100)
+    family_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField()
+    sex = serializers.ChoiceField(choices=Patient.Sex.choices, default=Patient.Sex.UNKNOWN)
+    local_authority = serializers.CharField(max_length=10, help_text="ODS code of the council.")
+    postcode = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    gp_practice_code = serializers.CharField(
+        max_length=10, required=False, allow_blank=True, default=""
+    )
+    lives_alone = serializers.BooleanField(required=False, default=False)
+    unpaid_carer = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    communication_needs = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+
+
 class AdmitInput(serializers.Serializer):
     nhs_number = serializers.CharField(max_length=20)
     ward = serializers.IntegerField()

@@ -63,8 +63,8 @@ class WardViewSet(viewsets.ReadOnlyModelViewSet):
         return wards_visible_to(self.request.user).select_related("site").order_by("pk")
 
 
-class PatientViewSet(viewsets.ReadOnlyModelViewSet):
-    """Patients with a stay the caller may see."""
+class PatientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Patients with a stay the caller may see; ward staff register new ones."""
 
     permission_classes = PERMISSIONS
     lookup_value_regex = ID_PATTERN
@@ -77,6 +77,25 @@ class PatientViewSet(viewsets.ReadOnlyModelViewSet):
         return (
             patients_visible_to(self.request.user).select_related("local_authority").order_by("pk")
         )
+
+    @extend_schema(request=s.PatientInput, responses={201: s.PatientSerializer})
+    def create(self, request, *args, **kwargs):
+        """Register a patient under a valid NHS number, ready to be admitted."""
+        if not wards_visible_to(request.user).exists():
+            raise PermissionDenied("Only ward staff register patients.")
+        data = dict(_parsed(s.PatientInput, request))
+        council = Organisation.objects.filter(
+            ods_code=data.pop("local_authority"), kind=Organisation.Kind.LOCAL_AUTHORITY
+        ).first()
+        if council is None:
+            raise ValidationError({"local_authority": "No council with this ODS code."})
+        patient = discharge.patient_create(
+            nhs_number_input=data.pop("nhs_number"),
+            local_authority=council,
+            by=request.user,
+            **data,
+        )
+        return Response(s.PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
 
 
 class AdmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

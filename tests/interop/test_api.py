@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from discharge import services as discharge
-from discharge.models import Admission
+from discharge.models import Admission, Patient
 from interop.models import ApiClient
 from interop.services import api_client_create, api_client_revoke
 from recovery_plans.models import Goal, Participant
@@ -566,3 +566,54 @@ def test_plan_and_referral_lists_do_not_grow_in_queries(
     with django_assert_max_num_queries(6):
         referrals = client.get(reverse("api:referral-list"), **bearer(api_token))
     assert plans.json()["count"] == referrals.json()["count"] == size
+
+
+def _register(client, headers, **fields):
+    data = {
+        "nhs_number": "485 777 3457",
+        "given_name": "Ann",
+        "family_name": "Lee",
+        "date_of_birth": "1941-03-02",
+        "local_authority": "E08000035",
+        **fields,
+    }
+    return client.post(
+        reverse("api:patient-list"), data, content_type="application/json", **headers
+    )
+
+
+def test_register_a_patient_then_admit_them(client, ward, api_token, council):
+    response = _register(client, bearer(api_token))
+    assert response.status_code == 201, response.content
+    assert response.json()["nhs_number"] == "4857773457"
+    admitted = client.post(
+        reverse("api:admission-list"),
+        {"nhs_number": "4857773457", "ward": ward.pk, "admitted_at": timezone.now().isoformat()},
+        content_type="application/json",
+        **bearer(api_token),
+    )
+    assert admitted.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"nhs_number": "485 777 3456"}, "nhs_number"),
+        ({"nhs_number": "48577734AB"}, "nhs_number"),
+        ({"local_authority": "NOPE"}, "local_authority"),
+        ({"date_of_birth": "2990-01-01"}, "date_of_birth"),
+    ],
+)
+def test_registering_with_bad_input_is_400_naming_the_field(
+    client, ward, api_token, council, fields, field
+):
+    response = _register(client, bearer(api_token), **fields)
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Patient.objects.exists()
+
+
+def test_only_ward_staff_register_patients(client, social_worker, council):
+    client.force_login(social_worker)
+    assert _register(client, {}).status_code == 403
+    assert not Patient.objects.exists()
