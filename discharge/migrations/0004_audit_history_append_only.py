@@ -6,26 +6,65 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('discharge', '0003_reference_data'),
+        ("discharge", "0003_reference_data"),
     ]
 
     operations = [
         pgtrigger.migrations.AddTrigger(
-            model_name='admissionevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='f0264aea0a3878dcdd00b61c70c3b41d38e104c9', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_c929e', table='discharge_admissionevent', when='BEFORE')),
+            model_name="admissionevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="f0264aea0a3878dcdd00b61c70c3b41d38e104c9",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_c929e",
+                    table="discharge_admissionevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='delayepisodeevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='53b90ef8575d5262bf40197db99b02116a154dba', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_a07b7', table='discharge_delayepisodeevent', when='BEFORE')),
+            model_name="delayepisodeevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="53b90ef8575d5262bf40197db99b02116a154dba",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_a07b7",
+                    table="discharge_delayepisodeevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='patientevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='83bd2a2578cee3b33ba2171b0d31705d3ad67e6c', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_76be4', table='discharge_patientevent', when='BEFORE')),
+            model_name="patientevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="83bd2a2578cee3b33ba2171b0d31705d3ad67e6c",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_76be4",
+                    table="discharge_patientevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='wardstayevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='5bccf1042446fbaea90198e01d43807dd0a2997b', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_6c562', table='discharge_wardstayevent', when='BEFORE')),
+            model_name="wardstayevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="5bccf1042446fbaea90198e01d43807dd0a2997b",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_6c562",
+                    table="discharge_wardstayevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]

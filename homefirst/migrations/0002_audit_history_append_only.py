@@ -6,18 +6,37 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('homefirst', '0001_initial'),
+        ("homefirst", "0001_initial"),
     ]
 
     operations = [
         pgtrigger.migrations.AddTrigger(
-            model_name='membershipevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='c6c61bc8a2b78c5751cf7a6c2ae14826c251a222', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_1ba04', table='homefirst_membershipevent', when='BEFORE')),
+            model_name="membershipevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="c6c61bc8a2b78c5751cf7a6c2ae14826c251a222",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_1ba04",
+                    table="homefirst_membershipevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='userevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='e40a44b8f4c3f85e0b4cdf32f148e9f0347bcb5e', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_b3cda', table='homefirst_userevent', when='BEFORE')),
+            model_name="userevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="e40a44b8f4c3f85e0b4cdf32f148e9f0347bcb5e",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_b3cda",
+                    table="homefirst_userevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]

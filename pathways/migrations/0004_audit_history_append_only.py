@@ -6,26 +6,65 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pathways', '0003_services_and_referrals'),
+        ("pathways", "0003_services_and_referrals"),
     ]
 
     operations = [
         pgtrigger.migrations.AddTrigger(
-            model_name='referralevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='b1ca6d83accb5057acfb50c10fbc4ffeca7c0288', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_854a4', table='pathways_referralevent', when='BEFORE')),
+            model_name="referralevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="b1ca6d83accb5057acfb50c10fbc4ffeca7c0288",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_854a4",
+                    table="pathways_referralevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='serviceareaevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='ba548096e8b53ec53e885f967d86a00fe2190ed1', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_f5fb4', table='pathways_serviceareaevent', when='BEFORE')),
+            model_name="serviceareaevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="ba548096e8b53ec53e885f967d86a00fe2190ed1",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_f5fb4",
+                    table="pathways_serviceareaevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='servicecapacityevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='2bb97b7bd2b1cd3617036e99e5d627516f0b1ea7', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_41612', table='pathways_servicecapacityevent', when='BEFORE')),
+            model_name="servicecapacityevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="2bb97b7bd2b1cd3617036e99e5d627516f0b1ea7",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_41612",
+                    table="pathways_servicecapacityevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='serviceevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='575e89df97022c4e71714979d63e1f45a7371c13', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_4ab13', table='pathways_serviceevent', when='BEFORE')),
+            model_name="serviceevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="575e89df97022c4e71714979d63e1f45a7371c13",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_4ab13",
+                    table="pathways_serviceevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]

@@ -6,38 +6,107 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recovery_plans', '0001_initial'),
+        ("recovery_plans", "0001_initial"),
     ]
 
     operations = [
         pgtrigger.migrations.AddTrigger(
-            model_name='actionevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='c9a53a7aa2b37245e95cacab382ce03724ee5106', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_8a904', table='recovery_plans_actionevent', when='BEFORE')),
+            model_name="actionevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="c9a53a7aa2b37245e95cacab382ce03724ee5106",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_8a904",
+                    table="recovery_plans_actionevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='contactevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='4dd38595e92a32b160558f2104e3b014186096b9', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_63f55', table='recovery_plans_contactevent', when='BEFORE')),
+            model_name="contactevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="4dd38595e92a32b160558f2104e3b014186096b9",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_63f55",
+                    table="recovery_plans_contactevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='goalevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='70840c873c0de9e12472e779f4c310e2b6ff11ee', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_d2a26', table='recovery_plans_goalevent', when='BEFORE')),
+            model_name="goalevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="70840c873c0de9e12472e779f4c310e2b6ff11ee",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_d2a26",
+                    table="recovery_plans_goalevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='participantevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='bc860f50e8b9d19350cf074de7aa2580cf56c9bf', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_3f186', table='recovery_plans_participantevent', when='BEFORE')),
+            model_name="participantevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="bc860f50e8b9d19350cf074de7aa2580cf56c9bf",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_3f186",
+                    table="recovery_plans_participantevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='planreviewevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='9558eb37308f8fc49ff9973540a20161d5a0ffa7', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_d39be', table='recovery_plans_planreviewevent', when='BEFORE')),
+            model_name="planreviewevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="9558eb37308f8fc49ff9973540a20161d5a0ffa7",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_d39be",
+                    table="recovery_plans_planreviewevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='plansectionevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='f8c6677604b0d99fc0b06c9c71fe3bd8490813a6', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_12195', table='recovery_plans_plansectionevent', when='BEFORE')),
+            model_name="plansectionevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="f8c6677604b0d99fc0b06c9c71fe3bd8490813a6",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_12195",
+                    table="recovery_plans_plansectionevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='recoveryplanevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='ff6155e3b869a12da625063bb515933235aa7a82', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_39b02', table='recovery_plans_recoveryplanevent', when='BEFORE')),
+            model_name="recoveryplanevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="ff6155e3b869a12da625063bb515933235aa7a82",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_39b02",
+                    table="recovery_plans_recoveryplanevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]
