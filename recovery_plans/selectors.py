@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pghistory.models
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -12,6 +12,7 @@ from django.utils import timezone
 from discharge.selectors import patients_visible_to
 from homefirst.models import Membership, Organisation, User
 from homefirst.selectors import memberships_of
+from pathways.selectors import referrals_visible_to, with_referral_data
 from recovery_plans.models import (
     Action,
     Comment,
@@ -103,6 +104,7 @@ class PlanView:
     comments: dict  # section key -> [Comment]
     participants: list[Participant]
     today: dt.date
+    referrals: list = field(default_factory=list)  # transfers of care the user may see
 
     @property
     def overdue_actions(self) -> list[Action]:
@@ -177,7 +179,14 @@ def plan_for_page(*, user: User, plan_id: int) -> PlanView | None:
         comments=comments,
         participants=list(plan.participants.all()),
         today=timezone.localdate(),
+        referrals=_referrals_of(user, plan),
     )
+
+
+def _referrals_of(user: User, plan: RecoveryPlan) -> list:
+    """The person's transfers of care the user may see, for the Services involved section."""
+    referrals = referrals_visible_to(user).filter(admission__patient_id=plan.patient_id)
+    return list(with_referral_data(referrals).order_by("-created_at", "-pk"))
 
 
 def active_plan_for_patient(*, user: User, patient_id: int) -> RecoveryPlan | None:

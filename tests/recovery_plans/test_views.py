@@ -561,3 +561,22 @@ def test_opening_or_printing_a_plan_is_logged(client, social_worker, plan):
     client.get(reverse("recovery_plans:print", args=[plan.pk]))
     logged = PatientRecordView.objects.filter(user=social_worker, patient=plan.patient)
     assert sorted(v.path for v in logged) == [f"/plans/{plan.pk}/", f"/plans/{plan.pk}/print/"]
+
+
+def test_services_involved_shows_the_persons_transfers_of_care(client, ward_nurse, admission, plan):
+    from tests.factories import ReferralFactory
+
+    referral = ReferralFactory(admission=admission)
+    client.force_login(ward_nurse)
+    html = client.get(reverse("recovery_plans:plan", args=[plan.pk])).content.decode()
+    services_section = html[html.index('id="plan-services"') : html.index('id="plan-risks"')]
+    assert reverse("pathways:referral", args=[referral.pk]) in services_section
+
+
+def test_family_see_no_referral_details(client, relative, admission, plan):
+    from tests.factories import ReferralFactory
+
+    referral = ReferralFactory(admission=admission)
+    client.force_login(relative)
+    html = client.get(reverse("recovery_plans:plan", args=[plan.pk])).content.decode()
+    assert reverse("pathways:referral", args=[referral.pk]) not in html
