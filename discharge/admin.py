@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from discharge.models import Admission, Criterion, DelayReason, Patient, PatientRecordView
+from homefirst.admin import ReadOnlyAdmin
 
 
 @admin.register(Criterion)
@@ -16,19 +17,6 @@ class DelayReasonAdmin(admin.ModelAdmin):
     list_display = ["code", "family", "reason", "pathways", "active"]
     list_filter = ["family", "active"]
     search_fields = ["code", "reason"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Clinical records change only through the services, so the admin shows them read-only."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Patient)

@@ -4,6 +4,19 @@ from django.contrib.auth.admin import UserAdmin
 from homefirst.models import Membership, Organisation, Site, User, Ward
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that change only through the services (and their rules): view, never edit."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0

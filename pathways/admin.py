@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from homefirst.admin import ReadOnlyAdmin
 from pathways.models import (
     Pathway,
     Referral,
@@ -28,19 +29,6 @@ class ServiceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "active", "provider"]
     search_fields = ["name", "provider__name"]
     inlines = [ServiceAreaInline]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Capacity and referrals change only through the services (and their rules)."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ServiceCapacity)

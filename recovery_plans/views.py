@@ -119,6 +119,16 @@ def _render_section(
     return response
 
 
+def _log_record_view(request: HttpRequest, plan: RecoveryPlan) -> None:
+    """Opening the plan is a view of the patient's record: log who, when and from where."""
+    patient_record_view_log(
+        patient=plan.patient,
+        user=request.user,
+        path=request.get_full_path(),
+        ip_address=request.META.get("REMOTE_ADDR"),
+    )
+
+
 def _guarded(handler: Callable[[], HttpResponse]) -> HttpResponse:
     try:
         return handler()
@@ -146,12 +156,7 @@ def plan_start(request: HttpRequest, patient_id: int) -> HttpResponse:
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The whole plan, with every section and list, open for co-editing."""
     view = _view(request, plan_id)
-    patient_record_view_log(
-        patient=view.plan.patient,
-        user=request.user,
-        path=request.get_full_path(),
-        ip_address=request.META.get("REMOTE_ADDR"),
-    )
+    _log_record_view(request, view.plan)
     context = {
         "view": view,
         **_abilities(request, view.plan),
@@ -164,12 +169,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 def plan_print(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The plan to take home: plain language, large type, contacts first."""
     view = _view(request, plan_id)
-    patient_record_view_log(
-        patient=view.plan.patient,
-        user=request.user,
-        path=request.get_full_path(),
-        ip_address=request.META.get("REMOTE_ADDR"),
-    )
+    _log_record_view(request, view.plan)
     return render(request, "recovery_plans/plan_print.html", {"view": view, "sections": SECTIONS})
 
 
