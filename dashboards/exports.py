@@ -92,6 +92,7 @@ def view_export(access: DashboardAccess, filters: Filters, *, fmt: str, title: s
         census=selectors.census_by_day(access, filters, first, last),
         discharges=selectors.discharges_by_day(access, filters, first, last),
         admissions=selectors.admissions_by_day(access, filters, first, last),
+        transfers=selectors.transfers_by_day(access, filters, first, last),
     )
     sheets = {"Daily figures": daily_table(frame, small_numbers=access.small_numbers)}
     if fmt == "xlsx":

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from dashboards.metrics import METRICS, Metric
-from dashboards.selectors import CENSUS_SUMS, DISCHARGE_SUMS
+from dashboards.selectors import CENSUS_SUMS, DISCHARGE_SUMS, TRANSFER_SUMS
 
 PATHWAYS = ("0", "1", "2", "3")
 
@@ -27,6 +27,15 @@ DRD_BUCKETS: tuple[tuple[str, str], ...] = (
     ("drd_14_20", "14 to 20 days after"),
     ("drd_21_plus", "21 or more days after"),
     ("drd_none", "No DRD recorded"),
+)
+
+# Transfer-of-care outcomes: (column, label). They sum to the ended episodes.
+OUTCOMES: tuple[tuple[str, str], ...] = (
+    ("independent", "independent"),
+    ("reduced_support", "reduced support"),
+    ("long_term_care", "long-term care"),
+    ("readmitted", "readmitted to hospital"),
+    ("died", "died"),
 )
 
 # Every column of the daily frame: (column, label, the column counting the people behind it).
@@ -53,6 +62,19 @@ DAILY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("edd_met", "Discharged on or before the EDD", "edd_met"),
     ("readmitted", "Emergency readmissions within 30 days", "readmitted"),
     ("days_away", "Days away from home (sum)", "discharges"),
+    ("toc_transfers", "Transfers of care", "toc_transfers"),
+    ("toc_started", "Transfers of care: service started", "toc_started"),
+    ("toc_started_next_day", "Service started by the day after discharge", "toc_started_next_day"),
+    ("toc_start_delay_days", "Days from discharge to service start (sum)", "toc_started"),
+    ("toc_started_with_drd", "Service started, patient had a DRD", "toc_started_with_drd"),
+    ("toc_drd_to_start_days", "Days from DRD to service start (sum)", "toc_started_with_drd"),
+    ("toc_ended", "Transfers of care: episode ended", "toc_ended"),
+    *(
+        (f"toc_{outcome}", f"Episode outcome: {label}", f"toc_{outcome}")
+        for outcome, label in OUTCOMES
+    ),
+    ("toc_at_home_91_checked", "91-day check recorded", "toc_at_home_91_checked"),
+    ("toc_at_home_91", "Still at home 91 days after discharge", "toc_at_home_91"),
 )
 
 
@@ -68,8 +90,12 @@ def daily_frame(
     census: Sequence[dict],
     discharges: Sequence[dict],
     admissions: Sequence[dict],
+    transfers: Sequence[dict] = (),
 ) -> pd.DataFrame:
-    """One row per day (no gaps) with every summed measure; pathway columns pivoted out."""
+    """One row per day (no gaps) with every summed measure; pathway columns pivoted out.
+
+    Transfer-of-care sums are prefixed ``toc_``: some share a name with a discharge sum.
+    """
     index = pd.Index(days(first, last), name="day")
     frame = pd.DataFrame(index=index)
     if census:
@@ -85,6 +111,9 @@ def daily_frame(
         frame = frame.join(by_pathway)
     if admissions:
         frame = frame.join(pd.DataFrame(admissions).set_index("day")[["admissions"]])
+    if transfers:
+        t = pd.DataFrame(transfers).set_index("day")[list(TRANSFER_SUMS)]
+        frame = frame.join(t.add_prefix("toc_"))
     wanted = [column for column, _label, _people in DAILY_COLUMNS]
     frame = frame.reindex(columns=wanted).fillna(0).astype("int64")
     frame["nctr"] = frame["nctr_remaining"] + frame["nctr_discharged"]
@@ -430,4 +459,76 @@ def days_away(by_pathway: dict[str, tuple[int, int]]) -> Table:
         "Days away from home",
         [("Pathway", False), ("Discharges", True), ("Average days away", True)],
         rows,
+    )
+
+
+def transfers_of_care(rows: Sequence[dict], kinds: dict[str, str]) -> Table:
+    """Transfers by pathway and kind of service: how soon services started, and the 91-day check."""
+
+    def row(label: str, t: dict) -> list[Cell]:
+        return [
+            Cell(label),
+            number(t["transfers"]),
+            number(t["started"]),
+            percent(ratio(t["started_next_day"], t["transfers"])),
+            number(ratio(t["start_delay_days"], t["started"]), 1),
+            number(ratio(t["drd_to_start_days"], t["started_with_drd"]), 1),
+            number(t["ended"]),
+            number(t["at_home_91_checked"]),
+            percent(ratio(t["at_home_91"], t["at_home_91_checked"])),
+        ]
+
+    labels = [f"Pathway {r['pathway']}: {kinds.get(r['kind'], r['kind'])}" for r in rows]
+    total = {key: sum(r[key] for r in rows) for key in TRANSFER_SUMS}
+    table_rows = [row(label, r) for label, r in zip(labels, rows, strict=True)]
+    if rows:
+        table_rows.append(row("All transfers of care", total))
+    days = [ratio(r["drd_to_start_days"], r["started_with_drd"]) for r in rows]
+    return Table(
+        "transfers",
+        "Transfers of care of the people discharged in the range",
+        [
+            ("Pathway and service", False),
+            ("Transfers", True),
+            ("Service started", True),
+            ("Started by the day after discharge", True),
+            ("Average days from discharge to start", True),
+            ("Average days from DRD to start", True),
+            ("Episodes ended", True),
+            ("91-day checks recorded", True),
+            ("Still at home at 91 days", True),
+        ],
+        table_rows,
+        {
+            "type": "bar",
+            "labels": labels,
+            "series": [
+                {
+                    "label": "Average days from DRD to service start",
+                    "data": [round(d, 1) if d is not None else 0 for d in days],
+                }
+            ],
+        },
+    )
+
+
+def outcomes(rows: Sequence[dict]) -> Table:
+    """Ended episodes by outcome over the range."""
+    ended = sum(r["ended"] for r in rows)
+    counts = [sum(r[column] for r in rows) for column, _label in OUTCOMES]
+    table_rows = [
+        [Cell(label.capitalize()), number(count), percent(ratio(count, ended))]
+        for (_column, label), count in zip(OUTCOMES, counts, strict=True)
+    ]
+    table_rows.append([Cell("All ended episodes"), number(ended), percent(1 if ended else None)])
+    return Table(
+        "outcomes",
+        "Outcomes of the ended episodes of care after discharge",
+        [("Outcome", False), ("Episodes", True), ("Share", True)],
+        table_rows,
+        {
+            "type": "bar",
+            "labels": [label.capitalize() for _column, label in OUTCOMES],
+            "series": [{"label": "Episodes", "data": counts}],
+        },
     )

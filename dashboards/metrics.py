@@ -207,11 +207,57 @@ METRICS: dict[str, Metric] = {
             "days_away",
             "Days away from home",
             "For each discharge, the days from the day of admission until the person was back "
-            "at their usual place of residence; the average over discharges. For now every "
-            "discharge is counted to the day it left hospital: a pathway 2 stay in a bed-based "
-            "rehabilitation setting also keeps a person away from home and will be added when "
-            "transfers of care record when that stay ends (to be extended).",
+            "at their usual place of residence; the average over discharges. Most people are "
+            "home the day they leave hospital. After a pathway 2 stay in an intermediate care "
+            "bed, the days run to the day that stay ended (the transfer of care's outcome); "
+            "while the stay goes on, to the day they left hospital, so the figure grows as "
+            "stays end.",
             "Outcomes",
+        ),
+        Metric(
+            "toc_transfers",
+            "Transfers of care",
+            "People who left hospital on the day with a transfer of care to a service "
+            "(pathways 1 to 3), by the referral's pathway and the kind of service; a withdrawn "
+            "referral is not a transfer. Everything that happens to a transfer later is "
+            "counted against the day the person left hospital, so a day's figures fill in "
+            "over the following weeks.",
+            "Transfers of care",
+        ),
+        Metric(
+            "toc_drd_to_start",
+            "Time from discharge ready date to service start",
+            "For transfers whose service has started and whose patient had a discharge ready "
+            "date when they left, the days from that DRD to the service's first visit (for a "
+            "bed, the day care started), added up and divided by the number of those "
+            "transfers.",
+            "Transfers of care",
+        ),
+        Metric(
+            "toc_start_next_day",
+            "Service started by the day after discharge",
+            "Of the transfers, the share whose service had its first visit on the day of "
+            "discharge or the day after. Also shown: the average days from discharge to the "
+            "first visit over the transfers that have started.",
+            "Transfers of care",
+        ),
+        Metric(
+            "toc_outcomes",
+            "Reablement outcomes",
+            "Transfers whose episode has ended, by the outcome the provider recorded: "
+            "independent (no ongoing support), reduced support, long-term care, readmitted to "
+            "hospital, or died; as shares of the ended episodes.",
+            "Transfers of care",
+        ),
+        Metric(
+            "toc_at_home_91",
+            "Still at home 91 days after discharge",
+            "Of the transfers whose 91-day check has been recorded by the hub or the provider, "
+            "the share recorded as still at home 91 days after leaving hospital. The check "
+            "falls due 91 days after discharge, so only discharges at least 91 days ago can "
+            "have one. The Adult Social Care Outcomes Framework measures the same for people "
+            "aged 65 and over (measure 2B); this figure counts everyone.",
+            "Transfers of care",
         ),
     ]
 }

@@ -162,6 +162,69 @@ class DailyAdmissions(models.Model):
         return f"Admissions {self.day} ward {self.ward_id} ({self.method})"
 
 
+class DailyTransfers(models.Model):
+    """Transfers of care of the people discharged on the day, and how each went afterwards.
+
+    A row per day of discharge, site and ward left from, council of residence, pathway and
+    kind of service. A transfer's later events (first visit, outcome, the 91-day check) are
+    counted against the day the person left hospital, so a day's figures fill in over the
+    following weeks, as readmissions do.
+    """
+
+    pk = models.CompositePrimaryKey("day", "site", "ward", "council", "pathway", "kind")
+    day = models.DateField()
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
+    ward = models.ForeignKey(Ward, on_delete=models.CASCADE, related_name="+", db_index=False)
+    council = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    pathway = models.CharField(max_length=1, help_text="The referral's pathway.")
+    kind = models.CharField(max_length=30, help_text="The kind of service (ServiceKind).")
+    transfers = _count("People discharged to a service on the day.")
+    started = _count("Of them, the service has started (first visit or care started).")
+    started_next_day = _count("Started on the day of discharge or the day after.")
+    start_delay_days = _count("Sum of days from discharge to the service starting.")
+    started_with_drd = _count("Started, and had a discharge ready date.")
+    drd_to_start_days = _count("Sum of days from the discharge ready date to the service start.")
+    ended = _count("Episodes ended with an outcome.")
+    independent = _count("Ended: independent, no ongoing support.")
+    reduced_support = _count("Ended: with reduced support.")
+    long_term_care = _count("Ended: moved on to long-term care.")
+    readmitted = _count("Ended: readmitted to hospital.")
+    died = _count("Ended: died.")
+    at_home_91_checked = _count("The 91-day check has been recorded.")
+    at_home_91 = _count("Recorded as still at home 91 days after discharge.")
+
+    class Meta:
+        verbose_name = "daily transfers of care"
+        verbose_name_plural = "daily transfers of care"
+        constraints = [
+            models.CheckConstraint(
+                name="daily_transfers_pathway_known", condition=Q(pathway__in=["1", "2", "3"])
+            ),
+            models.CheckConstraint(
+                name="daily_transfers_outcomes_sum",
+                condition=Q(
+                    ended=models.F("independent")
+                    + models.F("reduced_support")
+                    + models.F("long_term_care")
+                    + models.F("readmitted")
+                    + models.F("died")
+                ),
+            ),
+            models.CheckConstraint(
+                name="daily_transfers_parts_within_whole",
+                condition=Q(started__lte=models.F("transfers"))
+                & Q(ended__lte=models.F("transfers"))
+                & Q(at_home_91__lte=models.F("at_home_91_checked"))
+                & Q(at_home_91_checked__lte=models.F("transfers")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfers {self.day} ward {self.ward_id} pathway {self.pathway} ({self.kind})"
+
+
 class SnapshotDay(models.Model):
     """When a site's figures for a day were last computed."""
 

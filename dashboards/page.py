@@ -17,6 +17,7 @@ from dashboards.figures import Cell, Headline, Table, number
 from dashboards.metrics import METRICS, Metric
 from dashboards.selectors import DashboardAccess, Filters, Freshness
 from homefirst.models import Organisation, Site, Ward
+from pathways.models import ServiceKind
 
 Link = Callable[..., str]
 
@@ -48,6 +49,8 @@ class Dashboard:
     long_stays: Table
     quality: Table
     days_away: Table
+    transfers: Table
+    outcomes: Table
     places: Table | None
     councils: Table | None
     freshness: Freshness
@@ -92,6 +95,7 @@ def dashboard(access: DashboardAccess, filters: Filters, options: Choices, link:
     admissions_apply = not filters.pathway
     reasons = selectors.delays_by_reason(access, filters, day)
     averages = figures.timeliness(totals)
+    transfers = selectors.transfers_by_pathway(access, filters)
     return Dashboard(
         filters=filters,
         day=day,
@@ -109,6 +113,8 @@ def dashboard(access: DashboardAccess, filters: Filters, options: Choices, link:
         days_away=figures.days_away(
             _days_away([r for r in discharges if r["day"] >= filters.start])
         ),
+        transfers=figures.transfers_of_care(transfers, dict(ServiceKind.choices)),
+        outcomes=figures.outcomes(transfers),
         places=_places(access, filters, options, day, link),
         councils=_councils(access, filters, options, day, link),
         freshness=selectors.freshness(access, filters),

@@ -25,6 +25,7 @@ from dashboards.models import (
     DailyCensus,
     DailyDelay,
     DailyDischarges,
+    DailyTransfers,
     PendingRecompute,
     SnapshotDay,
 )
@@ -62,6 +63,23 @@ DISCHARGE_SUMS = (
     "edd_met",
     "readmitted",
     "days_away",
+)
+
+TRANSFER_SUMS = (
+    "transfers",
+    "started",
+    "started_next_day",
+    "start_delay_days",
+    "started_with_drd",
+    "drd_to_start_days",
+    "ended",
+    "independent",
+    "reduced_support",
+    "long_term_care",
+    "readmitted",
+    "died",
+    "at_home_91_checked",
+    "at_home_91",
 )
 
 
@@ -201,6 +219,28 @@ def admissions_by_day(
         .values("day")
         .annotate(admissions=Sum("admissions"))
         .order_by("day")
+    )
+
+
+def transfers_by_day(
+    access: DashboardAccess, filters: Filters, first: dt.date, last: dt.date
+) -> list[dict]:
+    """Transfer-of-care sums per day of discharge."""
+    return list(
+        _rows(DailyTransfers, access, filters, first, last)
+        .values("day")
+        .annotate(**_sums(TRANSFER_SUMS))
+        .order_by("day")
+    )
+
+
+def transfers_by_pathway(access: DashboardAccess, filters: Filters) -> list[dict]:
+    """Transfer-of-care sums over the range per pathway and kind of service."""
+    return list(
+        _rows(DailyTransfers, access, filters, filters.start, filters.end)
+        .values("pathway", "kind")
+        .annotate(**_sums(TRANSFER_SUMS))
+        .order_by("pathway", "kind")
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from dashboards.triggers import flow_changed
 from discharge import services as discharge_services
 from discharge.models import Admission, DelayEpisode
 from homefirst.models import Organisation, User
@@ -92,6 +94,25 @@ def _touch(referral: Referral, *, by: User | None, fields: list[str]) -> None:
     referral.updated_at = timezone.now()
     referral.updated_by = by
     referral.save(update_fields=[*fields, "version", "updated_at", "updated_by"])
+    _flow_changed(referral)
+
+
+def _flow_changed(referral: Referral) -> None:
+    """After commit, recount the dashboards from the day the person left hospital.
+
+    The transfer-of-care figures count a referral against that day, so its later steps (a
+    first visit, an outcome, the 91-day check) change that day's figures.
+    """
+    admission = referral.admission
+    if admission.discharged_at is None:
+        return
+    transaction.on_commit(
+        partial(
+            flow_changed,
+            site_ids=[admission.site_id],
+            day=timezone.localdate(admission.discharged_at),
+        )
+    )
 
 
 def _propose(referral: Referral) -> str | None:

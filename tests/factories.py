@@ -245,6 +245,33 @@ class DailyDelayFactory(factory.django.DjangoModelFactory):
     patients = 4
 
 
+class DailyTransfersFactory(factory.django.DjangoModelFactory):
+    """Transfers of care of the people discharged on a day from one ward to one kind of service."""
+
+    class Meta:
+        model = "dashboards.DailyTransfers"
+
+    day = factory.LazyFunction(timezone.localdate)
+    ward = factory.SubFactory(WardFactory)
+    site = factory.LazyAttribute(lambda o: o.ward.site)
+    council = factory.SubFactory(
+        OrganisationFactory, kind=Organisation.Kind.LOCAL_AUTHORITY, ods_code="E08000035"
+    )
+    pathway = "1"
+    kind = "home_reablement"
+    transfers = 6
+    started = 4
+    started_next_day = 3
+    start_delay_days = 5
+    started_with_drd = 4
+    drd_to_start_days = 10
+    ended = 3
+    independent = 2
+    reduced_support = 1
+    at_home_91_checked = 2
+    at_home_91 = 1
+
+
 class DailyAdmissionsFactory(factory.django.DjangoModelFactory):
     """Admissions on a day to one ward."""
 

@@ -1,7 +1,9 @@
 """Discharges on each day: pathway, destination, time of day, DRD timeliness, EDD, readmission.
 
 Deaths in hospital are not discharges. A discharge is counted at the site and ward the
-patient left from, on the local day they left.
+patient left from, on the local day they left. Days away from home run to the day the
+person left hospital, or, after a pathway 2 stay in an intermediate care bed, to the day
+that stay ended.
 """
 
 from __future__ import annotations
@@ -27,9 +29,19 @@ left_hospital AS MATERIALIZED (
       AND a.discharged_at >= (%(d0)s::date::timestamp AT TIME ZONE %(tz)s)
       AND a.discharged_at < ((%(d1)s::date + 1)::timestamp AT TIME ZONE %(tz)s)
 ),
+bed_stays AS (
+    -- The day a pathway 2 bed-based stay after hospital ended (its episode's outcome).
+    SELECT r.admission_id, max((r.outcome_recorded_at AT TIME ZONE %(tz)s)::date) AS ended
+    FROM pathways_referral r
+    JOIN pathways_service s ON s.id = r.service_id AND s.kind = 'intermediate_care_bed'
+    WHERE r.state = 'ended' AND r.pathway_id = '2'
+      AND r.admission_id IN (SELECT id FROM left_hospital)
+    GROUP BY r.admission_id
+),
 timed AS (
     -- GREATEST ignores NULLs: no DRD must stay no delay, not a zero-day one.
     SELECT l.*, CASE WHEN l.drd IS NOT NULL THEN greatest(l.day - l.drd, 0) END AS delay,
+           greatest(b.ended, l.day) - l.admitted_day AS away,
            EXISTS (
                SELECT 1 FROM discharge_admission r
                WHERE r.patient_id = l.patient_id AND r.id <> l.id
@@ -38,6 +50,7 @@ timed AS (
                  AND (r.admitted_at AT TIME ZONE %(tz)s)::date <= l.day + {READMISSION_DAYS}
            ) AS readmitted
     FROM left_hospital l
+    LEFT JOIN bed_stays b ON b.admission_id = l.id
 ),
 discharges AS (
     SELECT day, site_id, ward_id, council_id, pathway, destination,
@@ -56,7 +69,7 @@ discharges AS (
            count(edd) AS edd_set,
            count(*) FILTER (WHERE day <= edd) AS edd_met,
            count(*) FILTER (WHERE readmitted) AS readmitted,
-           coalesce(sum(day - admitted_day), 0) AS days_away
+           coalesce(sum(away), 0) AS days_away
     FROM timed
     GROUP BY day, site_id, ward_id, council_id, pathway, destination
 )

@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from dashboards import services as dashboards
+from dashboards import tasks
 from dashboards.models import DailyAdmissions, DailyCensus, DailyDelay, DailyDischarges
 from discharge import services
 from discharge.models import Admission
@@ -138,6 +139,16 @@ def story(ward, council, ward_nurse):
         return Story(admission, ward_nurse)
 
     return admit
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Record the recompute tasks queued instead of running them."""
+    calls = []
+    monkeypatch.setattr(
+        tasks.recompute_pending, "apply_async", lambda **kwargs: calls.append(kwargs)
+    )
+    return calls
 
 
 def recompute(first: dt.date, last: dt.date | None = None) -> None:

@@ -254,7 +254,7 @@ def test_emergency_readmission_within_30_days_counts_against_the_discharge(story
     assert discharges(d)["readmitted"] == 1
 
 
-def test_days_away_from_home_run_from_admission_to_discharge_for_now(story):
+def test_days_away_from_home_run_from_admission_to_discharge_with_no_bed_stay_after(story):
     d = ago(5)
     story(at(plus(d, -4), 22)).ready(d).discharge(d, pathway="2", destination="rehab_bed")
     story(at(d, 8)).ready(d).discharge(d, 17)

@@ -13,16 +13,6 @@ from tests.dashboards.conftest import ago, at, census, recompute, today
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    """Record the recompute tasks queued instead of running them."""
-    calls = []
-    monkeypatch.setattr(
-        tasks.recompute_pending, "apply_async", lambda **kwargs: calls.append(kwargs)
-    )
-    return calls
-
-
 def nctr_review(admission, by):
     admission.refresh_from_db()
     services.ctr_review_record(admission=admission, by=by, expected_version=admission.version)

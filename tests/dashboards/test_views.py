@@ -13,6 +13,7 @@ from tests.factories import (
     DailyCensusFactory,
     DailyDelayFactory,
     DailyDischargesFactory,
+    DailyTransfersFactory,
     WardFactory,
 )
 
@@ -242,6 +243,27 @@ def test_a_pathway_view_leaves_admissions_out(client, system_leader, ward):
     assert re.search(r'data-headline="admissions">\s*<span class="hf-count">\u2013<', html)
 
 
+def test_transfers_of_care_show_start_times_outcomes_and_the_91_day_check(
+    client, system_leader, ward, council
+):
+    DailyTransfersFactory(day=ago(1), ward=ward, council=council)
+    DailyTransfersFactory(day=ago(2), ward=ward, council=council, kind="home_care", independent=3,
+                          reduced_support=0)  # fmt: skip
+    client.force_login(system_leader)
+    html = client.get(reverse("dashboards:index")).content.decode()
+    transfers = html[html.index('id="table-transfers"') :]
+    transfers = transfers[: transfers.index("</table>")]
+    row = re.search(r"All transfers of care</th>(.*?)</tr>", transfers).group(1)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+    # 12 transfers, 8 started, 6 by the next day, 10/8 days from discharge and 20/8 from the
+    # DRD to the start, 6 ended, 4 checked at 91 days and 2 of them at home.
+    assert cells == ["12", "8", "50.0%", "1.2", "2.5", "6", "4", "50.0%"]
+    outcomes = html[html.index('id="table-outcomes"') :]
+    outcomes = outcomes[: outcomes.index("</table>")]
+    assert re.search(r"Independent</th><td[^>]*>5</td><td[^>]*>83.3%</td>", outcomes)
+    assert 'data-chart="chart-transfers"' in html
+
+
 @pytest.mark.parametrize(("wards", "days"), [(2, 10), (8, 90)])
 def test_page_queries_do_not_grow_with_wards_or_history(
     client, system_leader, trust, council, django_assert_max_num_queries, wards, days
@@ -254,6 +276,7 @@ def test_page_queries_do_not_grow_with_wards_or_history(
             DailyDischargesFactory(day=day, ward=ward, council=council)
             DailyDelayFactory(day=day, ward=ward, council=council)
             DailyAdmissionsFactory(day=day, ward=ward, council=council)
+            DailyTransfersFactory(day=day, ward=ward, council=council)
     client.force_login(system_leader)
     client.get(reverse("dashboards:index"))  # the session's first request settles its checks
     with django_assert_max_num_queries(22):
