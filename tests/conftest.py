@@ -12,6 +12,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from homefirst.models import Membership, Organisation
 from tests.factories import AdmissionFactory, OrganisationFactory, UserFactory, WardFactory, member
 
+# Throwaway Postgres and Redis servers and real processes, for the fault and backup tests.
+pytest_plugins = ["tests.throwaway"]
+
 Role = Membership.Role
 
 

@@ -148,6 +148,17 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task taken by a worker that then dies unannounced (killed, machine lost) goes back on the
+# queue this many seconds after it was taken: Redis has no acknowledgements of its own. It must
+# exceed the longest task and countdown (the nightly history rebuild), or a task still running
+# is handed to a second worker (harmless, every task is safe to run twice, but wasted).
+TASK_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": TASK_VISIBILITY_TIMEOUT,
+    # Look for such tasks about ten times per timeout (at most every 10 s), not kombu's 100 s.
+    "unacked_restore_interval": max(1, min(10, TASK_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+}
 # The one place that holds the schedule.
 CELERY_BEAT_SCHEDULE = {
     "expire-sessions-nightly": {
@@ -157,7 +168,7 @@ CELERY_BEAT_SCHEDULE = {
     # Flow dashboards: a safety net for lost triggers, and the whole history each night.
     "dashboards-recompute-recent": {
         "task": "dashboards.tasks.recompute_recent",
-        "schedule": 5 * 60,
+        "schedule": float(os.environ.get("DASHBOARDS_SAFETY_NET_SECONDS", str(5 * 60))),
     },
     "dashboards-recompute-history-nightly": {
         "task": "dashboards.tasks.recompute_history",
@@ -167,11 +178,20 @@ CELERY_BEAT_SCHEDULE = {
 # Seconds a queued dashboard recompute waits for more ward-board edits before it runs.
 DASHBOARDS_RECOMPUTE_DEBOUNCE = float(os.environ.get("DASHBOARDS_RECOMPUTE_DEBOUNCE", "10"))
 
-CACHES = {
-    "default": {
+
+def redis_cache(url: str) -> dict:
+    """The cache on Redis at ``url`` (a Celery-style unix socket URL included)."""
+    return {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL.replace("redis+socket://", "unix://"),
+        "LOCATION": url.replace("redis+socket://", "unix://"),
+        # A Redis that stops answering (rather than refusing) must not hold a ward-board save:
+        # the cache only debounces recomputes, and its callers carry on without it.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
+
+
+CACHES = {
+    "default": redis_cache(REDIS_URL)
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
