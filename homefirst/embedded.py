@@ -80,7 +80,10 @@ def database_settings(url: str) -> dict:
         "HOST": query.get("host", [parts.hostname or ""])[0],
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 60,
+        # A connection found broken (the server restarted) is replaced at the next request.
         "CONN_HEALTH_CHECKS": True,
+        # A server that stops answering fails the request in seconds (a 503), not minutes.
+        "OPTIONS": {"connect_timeout": 5},
     }
 
 

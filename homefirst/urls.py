@@ -19,3 +19,6 @@ urlpatterns = [
     path("dashboards/", include("dashboards.urls")),
     path("api/v1/", include("interop.api.urls")),
 ]
+
+# A database that cannot be reached answers 503 with a plain page (see homefirst.unavailable).
+handler500 = "homefirst.unavailable.server_error"

@@ -191,10 +191,13 @@ class ProjectProcess:
     Its own group, so the test can stop it and every process it started, and only those.
     """
 
-    def __init__(self, args: list[str], *, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, args: list[str], *, env: dict[str, str], log: Path, port: int | None = None
+    ) -> None:
         self.args = args
         self.env = env
         self.log_path = log
+        self.port = port
         self.process: subprocess.Popen | None = None
 
     def start(self) -> ProjectProcess:
@@ -220,6 +223,16 @@ class ProjectProcess:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def answers(self) -> bool:
+        """Whether it accepts connections on its port (for a server given ``port``)."""
+        if not self.alive():
+            raise AssertionError(f"{self.args[2]} exited:\n{self.log()}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
 
     def children(self) -> list[psutil.Process]:
         try:
