@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format check-deploy seed stop vendor clean
+.PHONY: run test install lint format check-deploy seed stop vendor clean backup restore
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ check-deploy: $(STAMP)
 ## Stop the embedded Postgres left running by commands run outside `make run`.
 stop: $(STAMP)
 	$(BIN)/python -m homefirst.launcher stop
+
+## Back up the database (DATABASE_URL's, else the embedded one) to .data/backups/, or BACKUP=file.
+backup: $(STAMP)
+	$(BIN)/python -m homefirst.backup backup $(if $(BACKUP),--output "$(BACKUP)")
+
+## Restore the newest backup in .data/backups/ (or BACKUP=file) over the database; YES=1 skips the question.
+restore: $(STAMP)
+	$(BIN)/python -m homefirst.backup restore $(if $(BACKUP),"$(BACKUP)") $(if $(YES),--yes)
 
 ## Refresh the vendored front-end files from npm (needs Node.js; the results are committed).
 vendor:
