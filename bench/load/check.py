@@ -70,10 +70,19 @@ class Report:
         return not self.problems
 
 
-def _load(path: Path) -> list[dict]:
+def _load(path: Path) -> tuple[list[dict], dt.datetime]:
+    """The saves, and when the run began (its marker, or a minute before the first save)."""
     with path.open(encoding="utf-8") as lines:
         records = [json.loads(line) for line in lines if line.strip()]
-    return [r for r in records if "kind" in r]  # saves, not the run's own markers
+    edits = [r for r in records if "kind" in r]
+    starts = [r["at"] for r in records if r.get("event") == "run starts"]
+    if starts:
+        since = dt.datetime.fromisoformat(starts[-1])
+    elif edits:
+        since = min(dt.datetime.fromisoformat(e["at"]) for e in edits) - dt.timedelta(minutes=1)
+    else:
+        since = dt.datetime.now(dt.UTC)
+    return edits, since
 
 
 def _accepted(edit: dict) -> bool:
@@ -116,7 +125,20 @@ def check_board(edits: list[dict], users: dict[str, int], since: dt.datetime, re
     load_user_ids = set(users.values())
 
     for admission_id, mine in by_admission.items():
-        accepted = [e for e in mine if _accepted(e)]
+        accepted = []
+        for edit in (e for e in mine if _accepted(e)):
+            # An EDD saved as the date it already was changes nothing (edd_set returns early):
+            # no new version and no audit event. It happens when a colleague picked the same
+            # date first and the save was resent after the 409.
+            at_version = events.get((admission_id, edit["version"]), [])
+            if (
+                edit["kind"] == "edd"
+                and len(at_version) == 1
+                and str(at_version[0]["expected_discharge_date"]) == edit["value"]
+            ):
+                report.counts["edd accepted, already that date (no change)"] += 1
+            else:
+                accepted.append(edit)
         versions = Counter(e["version"] for e in accepted)
         for version, n in versions.items():
             if n > 1:
@@ -125,7 +147,7 @@ def check_board(edits: list[dict], users: dict[str, int], since: dt.datetime, re
                 )
         last: dict[str, dict] = {}
         for edit in sorted(accepted, key=lambda e: e["version"]):
-            report.counts[f"{edit['kind']} accepted"] += 1
+            report.counts[f"{edit['kind']} accepted (changed the row)"] += 1
             after = events.get((admission_id, edit["version"] + 1), [])
             if len(after) != 1:
                 report.problem(
@@ -198,7 +220,9 @@ def check_board(edits: list[dict], users: dict[str, int], since: dt.datetime, re
                 )
             if edit["kind"] == "ctr":
                 note = edit["value"]["note"]
-                accepted_with_note = sum(1 for e in accepted if e["value"]["note"] == note)
+                accepted_with_note = sum(
+                    1 for e in accepted if e["kind"] == "ctr" and e["value"]["note"] == note
+                )
                 if notes[note] != accepted_with_note:
                     report.problem(
                         f"admission {admission_id}: rejected review saved anyway: {note!r}"
@@ -383,12 +407,9 @@ def main() -> None:
     parser.add_argument("--locust-csv", help="Locust's --csv prefix, to report its failures.")
     parser.add_argument("--json", type=Path, help="Also write the counts and problems here.")
     args = parser.parse_args()
-    edits = _load(args.log)
+    edits, since = _load(args.log)
     if not edits:
         raise SystemExit("The edit log is empty: nothing was saved.")
-    # The run began with the first save's request (the clients run on this machine's clock);
-    # a minute's margin covers sign-in and the first page loads, which write no audit events.
-    since = min(dt.datetime.fromisoformat(e["at"]) for e in edits) - dt.timedelta(minutes=1)
     report = check(edits, since)
     if args.locust_csv:
         check_locust(args.locust_csv, report)

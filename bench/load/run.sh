@@ -57,9 +57,9 @@ trap stop EXIT
 
 echo "== starting gunicorn ($WORKERS workers) and a Celery worker"
 "$VENV/bin/gunicorn" homefirst.wsgi:application --bind "127.0.0.1:$PORT" \
-  --workers "$WORKERS" --error-logfile "$OUT/gunicorn.log" &
+  --workers "$WORKERS" >"$OUT/gunicorn.log" 2>&1 &
 PIDS+=($!)
-"$VENV/bin/python" -m celery -A homefirst worker -l warning --concurrency 1 \
+"$VENV/bin/python" -m celery -A homefirst worker -n load@%h -l warning --concurrency 1 \
   >"$OUT/celery.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 60); do
@@ -70,6 +70,9 @@ done
 { echo "cores: $(nproc)"; echo "before: $(uptime)"; } >"$OUT/uptime.txt"
 vmstat -t 5 >"$OUT/vmstat.txt" &
 PIDS+=($!)
+# Every process's CPU time every 5 s, to tell the app's share of the machine from others'.
+while true; do ps -eo pid=,time=,args=; echo ---; sleep 5; done >"$OUT/ps_samples.txt" &
+PIDS+=($!)
 
 echo "== locust: $USERS users signing in $SPAWN_RATE a second, then ${RUN_TIME}s measured"
 "$VENV/bin/locust" -f bench/load/locustfile.py --headless --host "http://127.0.0.1:$PORT" \
@@ -77,11 +80,13 @@ echo "== locust: $USERS users signing in $SPAWN_RATE a second, then ${RUN_TIME}s
   --csv "$OUT/locust" --stop-timeout 60 --exit-code-on-error 0 >"$OUT/locust.log" 2>&1
 
 echo "after:  $(uptime)" >>"$OUT/uptime.txt"
-# What else was using the machine (other work shares its two cores), by CPU time used.
-ps -eo pid,ppid,etime,time,args --sort=-time | head -40 >"$OUT/processes.txt"
+ps -eo pid=,time=,args= >>"$OUT/ps_samples.txt"
+echo --- >>"$OUT/ps_samples.txt"
 stop
 trap - EXIT
 cat "$OUT/uptime.txt"
+"$VENV/bin/python" bench/load/cpu.py "$OUT/ps_samples.txt" \
+  --database "$(basename "${DATABASE_URL%%\?*}")" | tee "$OUT/cpu.txt"
 
 echo "== checking the database against the edit log"
 "$VENV/bin/python" bench/load/check.py --log "$LOAD_EDIT_LOG" --locust-csv "$OUT/locust" \
