@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.forms.widgets import Input
 
+STALE_FORM = "This form is out of date or incomplete: reload the page and try again."
+
 # Order matters: CheckboxSelectMultiple is a Select, so it comes first.
 _WIDGET_CLASSES = {
     forms.CheckboxSelectMultiple: "nhsuk-checkboxes__input",
@@ -32,7 +34,16 @@ class NhsFormMixin:
 
     def full_clean(self) -> None:
         super().full_clean()
+        self._raise_hidden_errors()
         self._mark_errors()
+
+    def _raise_hidden_errors(self) -> None:
+        """A hidden field (the version an edit started from) has nowhere to show its error."""
+        hidden = [f.name for f in self.hidden_fields() if f.name in self._errors]
+        for name in hidden:
+            del self._errors[name]
+        if hidden:
+            self.add_error(None, STALE_FORM)
 
     def add_error(self, field, error) -> None:
         super().add_error(field, error)

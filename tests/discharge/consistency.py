@@ -1,0 +1,40 @@
+"""What must hold between an admission and its history rows after any write, whoever made it."""
+
+from __future__ import annotations
+
+from discharge.models import (
+    Admission,
+    CtrReview,
+    DelayEpisode,
+    ExpectedDischargeDateChange,
+    PlannedPathwayChange,
+    WardStay,
+)
+
+
+def assert_admission_consistent(admission_id: int) -> None:
+    """The admission's row agrees with its ward stays, reviews, delays and change history."""
+    admission = Admission.objects.get(pk=admission_id)
+    open_stays = WardStay.objects.filter(admission=admission, ended_at__isnull=True)
+    open_delays = DelayEpisode.objects.filter(admission=admission, ended_at__isnull=True)
+    if admission.status == Admission.Status.IN_HOSPITAL:
+        assert open_stays.count() == 1
+        assert open_stays.get().ward_id == admission.current_ward_id
+        assert admission.discharged_at is None
+    else:
+        assert not open_stays.exists()
+        assert not open_delays.exists()
+    if admission.discharged_at is not None:
+        assert admission.discharged_at >= admission.admitted_at
+    if open_delays.exists():
+        assert admission.discharge_ready_date is not None
+    latest = CtrReview.objects.filter(admission=admission).order_by("-reviewed_at", "-pk").first()
+    assert admission.latest_review_id == (latest.pk if latest else None)
+    if admission.discharge_ready_date is not None:
+        assert latest is not None and latest.ready_to_leave
+    edd = ExpectedDischargeDateChange.objects.filter(admission=admission).order_by("-pk").first()
+    if edd is not None:
+        assert admission.expected_discharge_date == edd.expected_discharge_date
+    planned = PlannedPathwayChange.objects.filter(admission=admission).order_by("-pk").first()
+    if planned is not None:
+        assert admission.planned_pathway_id == planned.pathway_id
