@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from discharge import forms, selectors, services
+from discharge import forms, record_views, selectors, services
 from discharge.models import Admission
 from discharge.selectors import BoardFilter, BoardSort
 from homefirst.selectors import wards_visible_to
@@ -66,6 +66,7 @@ def _board_context(request: HttpRequest, ward_id: int) -> dict:
 def board(request: HttpRequest, ward_id: int) -> HttpResponse:
     """The ward board: one row per current inpatient."""
     context = _board_context(request, ward_id)
+    _log_rows(request, context["rows"])
     return render(request, BOARD, {**context, "filters": BoardFilter, "sorts": BoardSort})
 
 
@@ -73,9 +74,15 @@ def board(request: HttpRequest, ward_id: int) -> HttpResponse:
 def board_print(request: HttpRequest, ward_id: int) -> HttpResponse:
     """The board for the board round, on paper."""
     context = _board_context(request, ward_id)
+    _log_rows(request, context["rows"])
     return render(
         request, "discharge/board_print.html", {**context, "printed_at": timezone.localtime()}
     )
+
+
+def _log_rows(request: HttpRequest, rows: list[selectors.BoardRow]) -> None:
+    """Every patient named on the board was shown to this user: log them in one insert."""
+    record_views.log_shown(request, (row.admission.patient_id for row in rows))
 
 
 @require_GET
@@ -190,7 +197,9 @@ def _render_row(
 @require_GET
 def row(request: HttpRequest, admission_id: int) -> HttpResponse:
     """One board row, as displayed (used by Cancel)."""
-    return _render_row(request, _editable(request, admission_id))
+    admission = _editable(request, admission_id)
+    record_views.log_shown(request, [admission.patient_id])
+    return _render_row(request, admission)
 
 
 def _row_edit(request: HttpRequest, admission_id: int, edit: RowEdit) -> HttpResponse:
@@ -198,6 +207,7 @@ def _row_edit(request: HttpRequest, admission_id: int, edit: RowEdit) -> HttpRes
     admission = _editable(request, admission_id)
     make_form = _delay_form(admission) if edit.name == "delay" else edit.form
     if request.method == "GET":
+        record_views.log_shown(request, [admission.patient_id])
         form = make_form(initial={"expected_version": admission.version, **edit.initial(admission)})
         return _render_row(request, admission, edit=edit, form=form)
 
@@ -275,12 +285,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         .select_related("site", "current_ward", "planned_pathway", "actual_pathway")
         .order_by("-admitted_at")
     )
-    services.patient_record_view_log(
-        patient=patient,
-        user=request.user,
-        path=request.get_full_path(),
-        ip_address=request.META.get("REMOTE_ADDR"),
-    )
+    record_views.log_shown(request, [patient.pk])
     context = {
         "patient": patient,
         "age": patient.age_on(timezone.localdate()),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from discharge import selectors as discharge_selectors
+from discharge.record_views import log_shown
 from discharge.selectors import delay_reasons_for
 from discharge.services import StaleEdit
 from homefirst.polling import POLL_SECONDS, etag_of, polled
@@ -74,6 +75,7 @@ def refer(request: HttpRequest, admission_id: int) -> HttpResponse:
         status = 422
     else:
         status = 200
+        log_shown(request, [admission.patient_id])
     return render(
         request, "pathways/refer.html", {"admission": admission, "form": form}, status=status
     )
@@ -133,6 +135,7 @@ def _status_poll(request: HttpRequest, referral: Referral) -> dict:
 def referral(request: HttpRequest, referral_id: int) -> HttpResponse:
     """A referral: where it stands, what was sent, its history and the next steps."""
     referral = _referral(request, referral_id)
+    log_shown(request, [referral.admission.patient_id])
     return render(request, REFERRAL, _referral_context(request, referral))
 
 
@@ -300,6 +303,7 @@ def ward_referral_statuses(request: HttpRequest, ward_id: int) -> HttpResponse:
 
     def statuses() -> HttpResponse:
         rows = selectors.ward_referral_rows(user=request.user, ward=ward)
+        log_shown(request, (row.admission.patient_id for row in rows))
         context = {"ward": ward, "rows": rows, "transfer_etag": etag, "poll_seconds": POLL_SECONDS}
         return render(request, "pathways/ward_statuses.html", context)
 
@@ -372,6 +376,7 @@ def hub_queue(request: HttpRequest) -> HttpResponse:
         "etag": etag,
         "poll_seconds": POLL_SECONDS,
     }
+    _log_queue(request, queue)
     return _page(request, QUEUE, context)
 
 
@@ -391,9 +396,14 @@ def hub_queue_rows(request: HttpRequest) -> HttpResponse:
             "etag": etag,
             "poll_seconds": POLL_SECONDS,
         }
+        _log_queue(request, queue)
         return render(request, f"{QUEUE}#rows", context)
 
     return polled(request, etag=etag, render=rows)
+
+
+def _log_queue(request: HttpRequest, queue: selectors.HubQueue) -> None:
+    log_shown(request, (row.referral.admission.patient_id for row in queue.rows))
 
 
 def _queue_row(
@@ -416,6 +426,8 @@ def tracker(request: HttpRequest) -> HttpResponse:
     day = selectors.tracker(user=request.user, show_all=show_all)
     if day is None:
         raise Http404("The tracker is for provider staff.")
+    shown = [*day.offers, *(card.referral for card in day.people)]
+    log_shown(request, (referral.admission.patient_id for referral in shown))
     return _page(request, TRACKER, {"tracker": day})
 
 
@@ -495,4 +507,5 @@ def at_home_checks(request: HttpRequest) -> HttpResponse:
     due = selectors.due_at_home_checks(user=request.user)
     if due is None:
         raise Http404("The 91-day checks are for the hub and the providers.")
+    log_shown(request, (referral.admission.patient_id for referral in due))
     return _page(request, "pathways/at_home_checks.html", {"referrals": due})

@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from discharge.record_views import log_shown
 from discharge.selectors import patients_visible_to
-from discharge.services import patient_record_view_log
 from homefirst.models import User
 from recovery_plans import forms, selectors, services
 from recovery_plans.models import Action, Contact, Goal, PlanReview, RecoveryPlan
@@ -121,12 +121,7 @@ def _render_section(
 
 def _log_record_view(request: HttpRequest, plan: RecoveryPlan) -> None:
     """Opening the plan is a view of the patient's record: log who, when and from where."""
-    patient_record_view_log(
-        patient=plan.patient,
-        user=request.user,
-        path=request.get_full_path(),
-        ip_address=request.META.get("REMOTE_ADDR"),
-    )
+    log_shown(request, [plan.patient_id])
 
 
 def _guarded(handler: Callable[[], HttpResponse]) -> HttpResponse:
@@ -177,6 +172,7 @@ def plan_print(request: HttpRequest, plan_id: int) -> HttpResponse:
 def plan_history(request: HttpRequest, plan_id: int) -> HttpResponse:
     """Every change to the plan: who, from where, when, before and after."""
     view = _view(request, plan_id)
+    _log_record_view(request, view.plan)
     return render(
         request,
         "recovery_plans/plan_history.html",
@@ -187,6 +183,8 @@ def plan_history(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def plan_close(request: HttpRequest, plan_id: int) -> HttpResponse:
     view = _view(request, plan_id)
+    if request.method == "GET":
+        _log_record_view(request, view.plan)
     form = forms.CloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -456,6 +454,8 @@ def presence(request: HttpRequest, plan_id: int, key: str) -> HttpResponse:
 def people(request: HttpRequest, plan_id: int) -> HttpResponse:
     """Who is on the plan; add a colleague or invite a family member or unpaid carer."""
     view = _view(request, plan_id)
+    if request.method == "GET":
+        _log_record_view(request, view.plan)
     abilities = _abilities(request, view.plan)
     invite_form = forms.InviteForm(request.POST if "invite" in request.POST else None)
     staff_form = forms.AddStaffForm(request.POST if "add_staff" in request.POST else None)

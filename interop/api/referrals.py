@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from discharge.selectors import admissions_visible_to
 from interop.api.etag import if_match_version, not_modified
 from interop.api.fields import MomentField
-from interop.api.views import ID_PATTERN, IF_MATCH, PERMISSIONS, _parsed, _tagged
+from interop.api.views import ID_PATTERN, IF_MATCH, PERMISSIONS, ReadsLogged, _parsed, _tagged
 from pathways import services
 from pathways.models import Consent, Outcome, Referral, ReferralTransition
 from pathways.selectors import referrals_visible_to, services_visible_to, with_referral_data
@@ -94,10 +94,13 @@ class TransitionInput(serializers.Serializer):
     at = MomentField(required=False, allow_null=True, default=None)
 
 
-class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReferralViewSet(
+    ReadsLogged, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Referrals to the care transfer hub the caller may see; each step is a transition."""
 
     permission_classes = PERMISSIONS
+    patient_of = "admission.patient_id"
     lookup_value_regex = ID_PATTERN
     serializer_class = ReferralSerializer
     queryset = Referral.objects.none()
@@ -112,6 +115,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         referral = self.get_object()
         if not_modified(request, referral):
             return _tagged(Response(status=status.HTTP_304_NOT_MODIFIED), referral)
+        self.log_shown([referral])
         return _tagged(Response(self.get_serializer(referral).data), referral)
 
     @extend_schema(request=ReferralInput, responses={201: ReferralSerializer})
@@ -137,6 +141,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """The referral's steps; POST takes the next one (If-Match with the referral's ETag)."""
         referral = get_object_or_404(self.get_queryset(), pk=pk)
         if request.method == "GET":
+            self.log_shown([referral])
             steps = referral.transitions.all()
             return Response(TransitionSerializer(steps, many=True).data)
         version = if_match_version(request, referral, strict=True)

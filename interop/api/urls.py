@@ -32,6 +32,9 @@ class IdConverter:
 register_converter(IdConverter, "id")
 
 router = DefaultRouter()
+# JSON only, as the schema documents: ``.json`` suffix URLs reached the custom actions with a
+# ``format`` argument they do not take (a server error), and gave nothing the plain URLs do not.
+router.include_format_suffixes = False
 router.register("wards", views.WardViewSet, basename="ward")
 router.register("patients", views.PatientViewSet, basename="patient")
 router.register("admissions", views.AdmissionViewSet, basename="admission")

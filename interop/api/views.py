@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
@@ -16,6 +18,7 @@ from rest_framework.response import Response
 from discharge import nhs_number
 from discharge import services as discharge
 from discharge.models import Admission, CtrReview, Patient
+from discharge.record_views import log_shown
 from discharge.selectors import admissions_editable_by, admissions_visible_to, patients_visible_to
 from homefirst.models import Organisation, Ward
 from homefirst.selectors import wards_visible_to
@@ -50,6 +53,27 @@ def _parsed(serializer_class, request):
     return serializer.validated_data
 
 
+class ReadsLogged:
+    """Reading people's records through the API is viewing them: logged like the pages.
+
+    A list logs the patients on the page it answers with, in one insert; a read of one record
+    (or of its history) calls ``log_shown``. ``patient_of`` is the path from a record to its
+    patient's id, already loaded by ``get_queryset``.
+    """
+
+    patient_of = "patient_id"
+
+    def log_shown(self, records) -> None:
+        patient_id = attrgetter(self.patient_of)
+        log_shown(self.request, (patient_id(r) for r in records))
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            self.log_shown(page)
+        return page
+
+
 class WardViewSet(viewsets.ReadOnlyModelViewSet):
     """Wards whose boards the caller may open."""
 
@@ -63,15 +87,21 @@ class WardViewSet(viewsets.ReadOnlyModelViewSet):
         return wards_visible_to(self.request.user).select_related("site").order_by("pk")
 
 
-class PatientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PatientViewSet(ReadsLogged, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Patients with a stay the caller may see; ward staff register new ones."""
 
     permission_classes = PERMISSIONS
     lookup_value_regex = ID_PATTERN
     serializer_class = s.PatientSerializer
     filterset_class = filters.PatientFilter
+    patient_of = "pk"
 
     queryset = Patient.objects.none()
+
+    def retrieve(self, request, *args, **kwargs):
+        patient = self.get_object()
+        self.log_shown([patient])
+        return Response(self.get_serializer(patient).data)
 
     def get_queryset(self):
         return (
@@ -98,7 +128,9 @@ class PatientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
 
 
-class AdmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AdmissionViewSet(
+    ReadsLogged, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Hospital stays, and the ward's record of discharge readiness on each."""
 
     permission_classes = PERMISSIONS
@@ -130,6 +162,7 @@ class AdmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         admission = self.get_object()
         if not_modified(request, admission):
             return _tagged(Response(status=status.HTTP_304_NOT_MODIFIED), admission)
+        self.log_shown([admission])
         return _tagged(Response(self.get_serializer(admission).data), admission)
 
     @extend_schema(request=s.AdmitInput, responses={201: s.AdmissionSerializer})
@@ -189,6 +222,7 @@ class AdmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """Criteria-to-reside reviews: every one kept; a new one may move the discharge ready date."""
         if request.method == "GET":
             admission = get_object_or_404(self.get_queryset(), pk=pk)
+            self.log_shown([admission])
             reviews = CtrReview.objects.filter(admission=admission).prefetch_related("criteria")
             return Response(s.CtrReviewSerializer(reviews, many=True).data)
         admission = self._editable(pk)
@@ -208,6 +242,7 @@ class AdmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """The expected date of discharge and every earlier value."""
         if request.method == "GET":
             admission = get_object_or_404(self.get_queryset(), pk=pk)
+            self.log_shown([admission])
             return Response(s.EddChangeSerializer(admission.edd_changes.all(), many=True).data)
         admission = self._editable(pk)
         version = if_match_version(request, admission, strict=True)
@@ -227,6 +262,7 @@ class AdmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """The planned discharge pathway and its history."""
         if request.method == "GET":
             admission = get_object_or_404(self.get_queryset(), pk=pk)
+            self.log_shown([admission])
             return Response(
                 s.PathwayChangeSerializer(admission.pathway_changes.all(), many=True).data
             )
@@ -250,6 +286,7 @@ class AdmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """Delay episodes: why a patient ready to leave is still here."""
         if request.method == "GET":
             admission = get_object_or_404(self.get_queryset(), pk=pk)
+            self.log_shown([admission])
             delays = admission.delays.select_related("reason")
             return Response(s.DelaySerializer(delays, many=True).data)
         admission = self._editable(pk)
@@ -291,13 +328,14 @@ class AdmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def ward_stays(self, request, pk=None):
         """Each ward and bed the patient was on, with when."""
         admission = get_object_or_404(self.get_queryset(), pk=pk)
+        self.log_shown([admission])
         return Response(s.WardStaySerializer(admission.ward_stays.all(), many=True).data)
 
 
 # --- Recovery plans ---------------------------------------------------------------------------
 
 
-class PlanViewSet(viewsets.ReadOnlyModelViewSet):
+class PlanViewSet(ReadsLogged, viewsets.ReadOnlyModelViewSet):
     """Recovery plans the caller takes part in or whose person their organisation cares for.
 
     A family member signed in with a browser session sees the plans they were invited to,
@@ -323,6 +361,11 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
             )
             .order_by("pk")
         )
+
+    def retrieve(self, request, *args, **kwargs):
+        plan = self.get_object()
+        self.log_shown([plan])
+        return Response(self.get_serializer(plan).data)
 
     @extend_schema(request=s.GoalInput, responses={201: s.GoalSerializer})
     @action(detail=True, methods=["post"])
@@ -367,7 +410,7 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
         return _tagged(Response(s.SectionSerializer(saved.instance).data), saved.instance)
 
 
-class _PlanItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class _PlanItemViewSet(ReadsLogged, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A goal or action on a visible plan; PATCH co-edits it with If-Match naming the base version."""
 
     permission_classes = PERMISSIONS
@@ -375,16 +418,20 @@ class _PlanItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     http_method_names = ["get", "patch", "head", "options"]
     model = Goal
     update_input = s.GoalUpdateInput
+    patient_of = "plan.patient_id"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
-        return self.model.objects.filter(
-            plan__in=plans_visible_to(self.request.user).values("pk")
-        ).order_by("pk")
+        return (
+            self.model.objects.filter(plan__in=plans_visible_to(self.request.user).values("pk"))
+            .select_related("plan")
+            .order_by("pk")
+        )
 
     def retrieve(self, request, *args, **kwargs):
         item = self.get_object()
+        self.log_shown([item])
         return _tagged(Response(self.get_serializer(item).data), item)
 
     def _values(self, data: dict) -> dict:

@@ -9,8 +9,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import permissions
 from rest_framework.views import APIView
 
-from discharge import services as discharge
 from discharge.models import WardStay
+from discharge.record_views import log_shown
 from discharge.selectors import admissions_visible_to, patients_visible_to
 from interop.auth import HasScope
 from interop.fhir import export
@@ -38,21 +38,16 @@ def _plans(user):
 class _FhirView(APIView):
     permission_classes = [permissions.IsAuthenticated, HasScope]
 
-    def _log_view(self, request, patient) -> None:
+    def _log_view(self, request, patient_id: int) -> None:
         # Reading a patient's record through FHIR is viewing it, and is logged like the page.
-        discharge.patient_record_view_log(
-            patient=patient,
-            user=request.user,
-            path=request.path,
-            ip_address=request.META.get("REMOTE_ADDR"),
-        )
+        log_shown(request, [patient_id])
 
 
 @extend_schema(responses={(200, FHIR_JSON): OpenApiTypes.OBJECT}, summary="FHIR Patient")
 class PatientView(_FhirView):
     def get(self, request, pk: int):
         patient = get_object_or_404(patients_visible_to(request.user), pk=pk)
-        self._log_view(request, patient)
+        self._log_view(request, patient.pk)
         return _fhir(export.patient_resource(patient))
 
 
@@ -60,6 +55,7 @@ class PatientView(_FhirView):
 class EncounterView(_FhirView):
     def get(self, request, pk: int):
         admission = get_object_or_404(_admissions(request.user), pk=pk)
+        self._log_view(request, admission.patient_id)
         stays = WardStay.objects.filter(admission=admission).select_related("ward")
         return _fhir(export.encounter_resource(admission, stays))
 
@@ -67,7 +63,9 @@ class EncounterView(_FhirView):
 @extend_schema(responses={(200, FHIR_JSON): OpenApiTypes.OBJECT}, summary="FHIR CarePlan")
 class CarePlanView(_FhirView):
     def get(self, request, pk: int):
-        return _fhir(export.care_plan_resource(get_object_or_404(_plans(request.user), pk=pk)))
+        plan = get_object_or_404(_plans(request.user), pk=pk)
+        self._log_view(request, plan.patient_id)
+        return _fhir(export.care_plan_resource(plan))
 
 
 @extend_schema(responses={(200, FHIR_JSON): OpenApiTypes.OBJECT}, summary="FHIR Goal")
@@ -79,6 +77,7 @@ class GoalView(_FhirView):
             ).select_related("plan"),
             pk=pk,
         )
+        self._log_view(request, goal.plan.patient_id)
         return _fhir(export.goal_resource(goal, goal.plan.patient_id))
 
 
@@ -94,6 +93,7 @@ def _referrals(user):
 class EpisodeOfCareView(_FhirView):
     def get(self, request, pk: int):
         referral = get_object_or_404(_referrals(request.user), pk=pk)
+        self._log_view(request, referral.admission.patient_id)
         return _fhir(export.episode_of_care_resource(referral))
 
 
@@ -104,7 +104,7 @@ class EpisodeOfCareView(_FhirView):
 class PatientEverythingView(_FhirView):
     def get(self, request, pk: int):
         patient = get_object_or_404(patients_visible_to(request.user), pk=pk)
-        self._log_view(request, patient)
+        self._log_view(request, patient.pk)
         base = request.build_absolute_uri("/api/v1/fhir/")
         entries = [(f"{base}Patient/{patient.pk}", export.patient_resource(patient))]
         admissions = (
