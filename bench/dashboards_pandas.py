@@ -23,6 +23,11 @@ TABLES = {
         " FROM discharge_dischargereadydatechange"
     ),
     "delays": "SELECT id, admission_id, reason_id, started_at, ended_at FROM discharge_delayepisode",
+    "referrals": (
+        "SELECT r.admission_id, r.pathway_id, r.state, r.first_visit_at, r.outcome,"
+        " r.outcome_recorded_at, r.at_home_91_days, s.kind"
+        " FROM pathways_referral r LEFT JOIN pathways_service s ON s.id = r.service_id"
+    ),
 }
 
 
@@ -159,7 +164,37 @@ def daily_figures(folder: Path, *, first: dt.date, last: dt.date, tz: str) -> pd
     figures["edd_set"] = gone["edd"].notna().groupby(day).sum()
     figures["edd_met"] = (gone["day"] <= gone["edd"]).groupby(day).sum()
     figures["readmitted"] = gone["readmitted"].groupby(day).sum()
-    figures["days_away"] = (gone["day"] - gone["admit_day"]).dt.days.groupby(day).sum()
+    # Days away run to the end of a pathway 2 bed stay after hospital, if later.
+    referrals = pd.read_csv(folder / "referrals.csv", dtype={"pathway_id": "string"})
+    beds = referrals[
+        (referrals["state"] == "ended")
+        & (referrals["pathway_id"] == "2")
+        & (referrals["kind"] == "intermediate_care_bed")
+    ]
+    bed_end = _date(_local(beds["outcome_recorded_at"], tz)).groupby(beds["admission_id"]).max()
+    home = gone["id"].map(bed_end).where(lambda d: d > gone["day"], gone["day"])
+    figures["days_away"] = (home - gone["admit_day"]).dt.days.groupby(day).sum()
+
+    # Transfers of care, counted on the day the person left hospital.
+    toc = referrals[referrals["state"].isin(["discharged", "started", "ended"])].merge(
+        gone[["id", "day", "drd"]], left_on="admission_id", right_on="id"
+    )
+    start = _date(_local(toc["first_visit_at"], tz))
+    after = (start - toc["day"]).dt.days
+    from_drd = (start - toc["drd"]).dt.days
+    at_home = toc["at_home_91_days"].map({True: True, False: False, "t": True, "f": False})
+    toc_day = toc["day"]
+    figures["toc_transfers"] = toc_day.value_counts()
+    figures["toc_started"] = start.notna().groupby(toc_day).sum()
+    figures["toc_started_next_day"] = (after <= 1).groupby(toc_day).sum()
+    figures["toc_start_delay_days"] = after.clip(lower=0).fillna(0).groupby(toc_day).sum()
+    figures["toc_started_with_drd"] = (start.notna() & toc["drd"].notna()).groupby(toc_day).sum()
+    figures["toc_drd_to_start_days"] = from_drd.clip(lower=0).fillna(0).groupby(toc_day).sum()
+    figures["toc_ended"] = (toc["state"] == "ended").groupby(toc_day).sum()
+    for outcome in ("independent", "reduced_support", "long_term_care", "readmitted", "died"):
+        figures[f"toc_{outcome}"] = (toc["outcome"] == outcome).groupby(toc_day).sum()
+    figures["toc_at_home_91_checked"] = at_home.notna().groupby(toc_day).sum()
+    figures["toc_at_home_91"] = (at_home == True).groupby(toc_day).sum()  # noqa: E712
 
     arrived = live[(live["admit_day"] >= d0) & (live["admit_day"] <= d1)]
     figures["admissions"] = arrived["admit_day"].value_counts()
