@@ -38,11 +38,15 @@ DAY_FIELDS = {
     "admissions": serializers.IntegerField(allow_null=True),
     "census": serializers.DictField(child=serializers.IntegerField(allow_null=True)),
     "discharges": serializers.ListField(child=serializers.DictField(allow_null=True)),
+    "transfers": serializers.DictField(child=serializers.IntegerField(allow_null=True)),
 }
 
 
 class DailyFiguresView(APIView):
-    """Per day: census sums, admissions, and discharges by actual pathway (counts only)."""
+    """Per day: census sums, admissions, discharges by actual pathway and transfers of care.
+
+    Counts only; transfers of care are counted against the day the person left hospital.
+    """
 
     permission_classes = PERMISSIONS
 
@@ -85,13 +89,16 @@ class DailyFiguresView(APIView):
                 raise Http404
         filters = selectors.Filters(start=start, end=end, site=site, council=council)
         keep = access.small_numbers
-        census, admitted, discharged = {}, {}, {}
+        census, admitted, discharged, transfers = {}, {}, {}, {}
         if access.everything or access.site_ids or access.council_ids:
             # (A trust with no sites yet has nothing to show, and no scope to filter by.)
             census = {r.pop("day"): r for r in selectors.census_by_day(access, filters, start, end)}
             admitted = {
                 r["day"]: r["admissions"]
                 for r in selectors.admissions_by_day(access, filters, start, end)
+            }
+            transfers = {
+                r.pop("day"): r for r in selectors.transfers_by_day(access, filters, start, end)
             }
             for row in selectors.discharges_by_day(access, filters, start, end):
                 discharged.setdefault(row.pop("day"), []).append(_suppressed(row, keep))
@@ -105,6 +112,7 @@ class DailyFiguresView(APIView):
                     "admissions": None if (not keep and count and count < 5) else count,
                     "census": _suppressed(census.get(day, {}), keep),
                     "discharges": discharged.get(day, []),
+                    "transfers": _suppressed(transfers.get(day, {}), keep),
                 }
             )
             day += dt.timedelta(days=1)

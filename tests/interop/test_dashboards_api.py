@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import DailyCensusFactory, WardFactory
+from tests.factories import DailyCensusFactory, DailyTransfersFactory, WardFactory
 from tests.interop.conftest import bearer, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +27,15 @@ def test_ward_staff_see_their_trusts_figures(client, census, ward_nurse):
     row = today_row(client.get(reverse(URL)))
     assert row["census"]["occupied"] == 20
     assert row["census"]["nctr"] == 4
+
+
+def test_transfers_of_care_are_counted_on_the_day_people_left(client, ward, council, ward_nurse):
+    DailyTransfersFactory(ward=ward, council=council, transfers=6, started=4, at_home_91=1)
+    signed_in(client, ward_nurse)
+    row = today_row(client.get(reverse(URL)))
+    assert row["transfers"]["transfers"] == 6
+    assert row["transfers"]["started"] == 4
+    assert row["transfers"]["at_home_91"] == 1
 
 
 def test_a_system_leader_sees_everything_with_small_numbers_hidden(client, census, system_leader):
