@@ -1,7 +1,7 @@
 """How long a referral has waited at its stage, against the stage's target (pure functions).
 
 Targets: the hub triages within 4 working hours of the referral; on pathway 1 the service
-starts by the day after the discharge ready date.
+starts by the day after the discharge ready date. Working hours skip England's bank holidays.
 """
 
 from __future__ import annotations
@@ -10,9 +10,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pathways import working_time
+from pathways.bank_holidays import bank_holidays
 from pathways.transitions import State
 
 TRIAGE_WITHIN = dt.timedelta(hours=4)
+# Far enough ahead for any triage target: four working hours never span more than Christmas
+# and a weekend.
+TRIAGE_HORIZON = dt.timedelta(days=14)
 # Stages after triage at which the pathway 1 start target applies (until the first visit).
 START_TARGET_STATES = frozenset({State.TRIAGED, State.OFFERED, State.ACCEPTED, State.DISCHARGED})
 
@@ -30,7 +34,10 @@ class Target:
 
 def triage_due(referred_at: dt.datetime) -> dt.datetime:
     """When the hub should have triaged a referral made at ``referred_at``."""
-    return working_time.add_working_time(referred_at, TRIAGE_WITHIN)
+    day = referred_at.astimezone(working_time.LONDON).date()
+    return working_time.add_working_time(
+        referred_at, TRIAGE_WITHIN, holidays=bank_holidays(day, day + TRIAGE_HORIZON)
+    )
 
 
 def start_due(discharge_ready_date: dt.date) -> dt.date:
@@ -53,7 +60,14 @@ def stage_target(
             label="Triage within 4 working hours",
             due=due,
             overdue=now > due,
-            working_time_waited=working_time.working_time_between(state_changed_at, now),
+            working_time_waited=working_time.working_time_between(
+                state_changed_at,
+                now,
+                holidays=bank_holidays(
+                    state_changed_at.astimezone(working_time.LONDON).date(),
+                    now.astimezone(working_time.LONDON).date(),
+                ),
+            ),
         )
     if pathway == "1" and state in START_TARGET_STATES and discharge_ready_date is not None:
         due_day = start_due(discharge_ready_date)

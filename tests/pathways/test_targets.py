@@ -16,6 +16,22 @@ def test_a_friday_afternoon_referral_is_due_for_triage_on_monday_morning():
     assert triage_due(at("2025-06-06", "16:00")) == at("2025-06-09", "10:00")
 
 
+def test_bank_holidays_are_not_working_time():
+    # Christmas 2026: Friday 25th, Boxing Day on the Saturday, so Monday 28th is its substitute.
+    assert triage_due(at("2026-12-24", "16:00")) == at("2026-12-29", "10:00")
+    # Easter 2027: Good Friday 26 March and Easter Monday 29 March.
+    assert triage_due(at("2027-03-25", "17:00")) == at("2027-03-30", "11:00")
+    waited = stage_target(
+        state="referred",
+        pathway="1",
+        state_changed_at=at("2026-12-24", "16:00"),
+        discharge_ready_date=None,
+        now=at("2026-12-29", "09:00"),
+    )
+    assert waited.working_time_waited == dt.timedelta(hours=3)
+    assert not waited.overdue
+
+
 def test_triage_target_counts_working_time_and_turns_overdue():
     referred = at("2025-06-06", "16:00")
     on_monday = stage_target(
