@@ -12,6 +12,7 @@ import sys
 import psycopg
 import pytest
 
+from homefirst.backup import client_args, describe
 from tests.throwaway import BASE_DIR, ThrowawayPostgres, manage, project_env
 
 PROBE = "backup_probe"
@@ -147,3 +148,17 @@ def test_the_embedded_database_restores_from_its_newest_backup(
             assert connection.execute(f"SELECT note FROM {PROBE}").fetchone()[0] == "newest"
     finally:
         sql(url, f"DROP TABLE IF EXISTS {PROBE}")
+
+
+def test_the_password_travels_in_the_environment_and_never_shows():
+    url = "postgres://hf:s3cr%40t@db.example:5432/homefirst"
+
+    address, env = client_args(url)
+
+    assert address == "postgres://hf@db.example:5432/homefirst"
+    assert env["PGPASSWORD"] == "s3cr@t"
+    assert describe(url) == "database 'homefirst' on db.example:5432"
+    assert (
+        describe("postgresql://postgres:@/postgres?host=/srv/pg")
+        == "database 'postgres' on /srv/pg"
+    )
