@@ -225,6 +225,12 @@ def board_admission_for_edit(*, user: User, admission_id: int) -> Admission | No
     return with_board_data(admissions_editable_by(user)).filter(pk=admission_id).first()
 
 
+def admission_for_save(*, user: User, admission_id: int) -> Admission | None:
+    """One admission the user may edit, without the board row's data: enough for a save, whose
+    service locks and re-reads the row; None when out of reach."""
+    return admissions_editable_by(user).filter(pk=admission_id).first()
+
+
 def _start_of_local_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 

@@ -180,8 +180,9 @@ EDITS: dict[str, RowEdit] = {
 }
 
 
-def _editable(request: HttpRequest, admission_id: int) -> Admission:
-    admission = selectors.board_admission_for_edit(user=request.user, admission_id=admission_id)
+def _editable(request: HttpRequest, admission_id: int, *, for_save: bool = False) -> Admission:
+    find = selectors.admission_for_save if for_save else selectors.board_admission_for_edit
+    admission = find(user=request.user, admission_id=admission_id)
     if admission is None:
         raise Http404("No such patient on your wards.")
     return admission
@@ -204,7 +205,9 @@ def row(request: HttpRequest, admission_id: int) -> HttpResponse:
 
 def _row_edit(request: HttpRequest, admission_id: int, edit: RowEdit) -> HttpResponse:
     """GET shows the inline form in the row; POST saves through the service and re-renders the row."""
-    admission = _editable(request, admission_id)
+    # A save needs only the admission's identity (its service locks and re-reads the row): the
+    # board row's joins and prefetches are loaded once, for the row rendered after it.
+    admission = _editable(request, admission_id, for_save=request.method == "POST")
     make_form = _delay_form(admission) if edit.name == "delay" else edit.form
     if request.method == "GET":
         record_views.log_shown(request, [admission.patient_id])
@@ -213,7 +216,9 @@ def _row_edit(request: HttpRequest, admission_id: int, edit: RowEdit) -> HttpRes
 
     form = make_form(request.POST)
     if not form.is_valid():
-        return _render_row(request, admission, edit=edit, form=form, status=422)
+        return _render_row(
+            request, _editable(request, admission_id), edit=edit, form=form, status=422
+        )
     try:
         edit.save(admission=admission, by=request.user, **form.cleaned_data)
     except services.StaleEdit:

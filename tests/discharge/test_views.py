@@ -1,6 +1,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -319,6 +321,28 @@ def test_stale_edit_answers_409_with_the_newer_value_and_saves_nothing(
     admission.refresh_from_db()
     assert admission.expected_discharge_date == newer
     assert f'name="expected_version" value="{admission.version}"' in html
+
+
+@pytest.mark.parametrize(
+    ("edit", "data"),
+    [
+        ("row_ctr", {"criteria": ["01"]}),
+        ("row_edd", {"expected_discharge_date": dt.date.today().isoformat()}),
+    ],
+)
+def test_a_row_save_reads_the_boards_row_data_only_for_the_row_it_renders(
+    client, ward_nurse, admission, edit, data
+):
+    client.force_login(ward_nurse)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            reverse(f"discharge:{edit}", args=[admission.pk]),
+            {"expected_version": admission.version, **data},
+            **HTMX,
+        )
+    assert response.status_code == 200
+    # The row's transfers of care are one of the board data's prefetches (with_board_data).
+    assert sum('FROM "pathways_referral"' in q["sql"] for q in queries.captured_queries) == 1
 
 
 def test_discharge_from_the_row(client, ward_nurse, admission):
