@@ -88,7 +88,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         device = TOTPDevice.objects.create(
             user=request.user, name="Authenticator app", confirmed=False
         )
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
             device.confirmed = True
@@ -110,7 +110,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     device = confirmed_device(request.user)
     if device is None:
         return redirect("two_factor_setup")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
             otp_login(request, device)

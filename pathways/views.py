@@ -60,7 +60,7 @@ def refer(request: HttpRequest, admission_id: int) -> HttpResponse:
         raise Http404("No such inpatient on your wards.")
     planned = admission.planned_pathway_id
     initial = {"pathway": planned} if planned in dict(forms.PATHWAY_CHOICES) else {}
-    form = forms.ReferralForm(request.POST or None, initial=initial)
+    form = forms.ReferralForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -94,19 +94,28 @@ def _referral_context(request: HttpRequest, referral: Referral, **failed) -> dic
             action, referral, options=options
         )
         step_forms.append((action, form))
+    # A refused step that is not offered from here (the page was out of date) has no form to
+    # show its errors beside: say them at the top instead.
+    unavailable_errors = [
+        error
+        for action, form in failed.get("forms", {}).items()
+        if action not in actions and not failed.get("conflict")
+        for error in form.non_field_errors() or [f"You cannot '{action.label.lower()}' now."]
+    ]
     actors = referral_actors(request.user, referral)
     admission = referral.admission
     open_delay = (
         selectors.open_delay_of(admission) if referral.state in IN_HOSPITAL_STATES else None
     )
-    delay_form = None
-    if (
+    # A refused delay reason is shown with its error even when the form would not be offered now.
+    delay_form = failed.get("delay_form")
+    if delay_form is None and (
         actors & {Actor.WARD, Actor.HUB}
         and referral.state in IN_HOSPITAL_STATES
         and admission.discharge_ready_date
     ):
         proposed = referral.proposed_delay_reason_id or (open_delay.reason_id if open_delay else "")
-        delay_form = failed.get("delay_form") or forms.DelayReasonForm(
+        delay_form = forms.DelayReasonForm(
             initial={"expected_version": admission.version, "reason": proposed},
             reasons=delay_reasons_for(referral.pathway_id),
         )
@@ -115,6 +124,7 @@ def _referral_context(request: HttpRequest, referral: Referral, **failed) -> dic
         "admission": admission,
         "patient": admission.patient,
         "step_forms": step_forms,
+        "unavailable_errors": unavailable_errors,
         "open_delay": open_delay,
         "suggestion": selectors.delay_reason_suggestion(referral, open_delay),
         "delay_form": delay_form,
@@ -480,7 +490,9 @@ def service_capacity(request: HttpRequest, service_id: int) -> HttpResponse:
     """A provider declares what one of its services can take each day."""
     service = get_object_or_404(selectors.services_managed_by(request.user), pk=service_id)
     today = timezone.localdate()
-    form = forms.CapacityForm(request.POST or None, initial={"day": today})
+    form = forms.CapacityForm(
+        request.POST if request.method == "POST" else None, initial={"day": today}
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -185,7 +185,7 @@ def plan_close(request: HttpRequest, plan_id: int) -> HttpResponse:
     view = _view(request, plan_id)
     if request.method == "GET":
         _log_record_view(request, view.plan)
-    form = forms.CloseForm(request.POST or None)
+    form = forms.CloseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.plan_close(plan=view.plan, by=request.user, **form.cleaned_data)
@@ -300,7 +300,9 @@ def _kind(kind: str) -> ItemKind:
 def item_add(request: HttpRequest, plan_id: int, kind: str) -> HttpResponse:
     item_kind = _kind(kind)
     view = _view(request, plan_id)
-    form = item_kind.add_form(request.POST or None, **_form_kwargs(item_kind, view.plan))
+    form = item_kind.add_form(
+        request.POST if request.method == "POST" else None, **_form_kwargs(item_kind, view.plan)
+    )
     if request.method == "GET":
         return _render_section(request, plan_id, kind, form=form, adding=True)
     if not form.is_valid():
@@ -506,7 +508,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             {"message": error.messages[0]},
             status=410,
         )
-    form = forms.AcceptInvitationForm(request.POST or None)
+    form = forms.AcceptInvitationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.family_invitation_accept(
