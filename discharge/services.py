@@ -41,6 +41,9 @@ MAX_TEXT = 2000
 # hospital (discharged or died), so other apps follow them out (pathways moves the referral on)
 # and commit or roll back with the discharge.
 admission_left_hospital = Signal()
+# Sent with ``admission`` and ``by`` inside the admission's transaction when a patient is
+# admitted, so other apps see a readmission (pathways ends support that was under way at home).
+patient_admitted = Signal()
 
 
 class StaleEdit(Exception):
@@ -160,6 +163,7 @@ def admission_admit(
         WardStay.objects.create(
             admission=admission, ward=ward, bed_label=bed_label, started_at=admitted_at, moved_by=by
         )
+        patient_admitted.send(sender=Admission, admission=admission, by=by)
         transaction.on_commit(
             partial(
                 flow_changed,

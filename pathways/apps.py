@@ -6,9 +6,10 @@ class PathwaysConfig(AppConfig):
     verbose_name = "Discharge pathways and transfers of care"
 
     def ready(self) -> None:
-        from discharge.services import admission_left_hospital
+        from discharge.services import admission_left_hospital, patient_admitted
 
         admission_left_hospital.connect(_follow_patient_out, dispatch_uid="pathways.referral_out")
+        patient_admitted.connect(_follow_patient_in, dispatch_uid="pathways.referral_in")
 
 
 def _follow_patient_out(sender, *, admission, by, **_kwargs) -> None:
@@ -16,3 +17,10 @@ def _follow_patient_out(sender, *, admission, by, **_kwargs) -> None:
     from pathways.services import referral_admission_left
 
     referral_admission_left(admission=admission, by=by)
+
+
+def _follow_patient_in(sender, *, admission, by, **_kwargs) -> None:
+    """The patient was admitted: support under way at home after an earlier stay may end."""
+    from pathways.services import referral_patient_readmitted
+
+    referral_patient_readmitted(admission=admission, by=by)

@@ -509,6 +509,45 @@ def referral_admission_left(*, admission: Admission, by: User | None) -> Referra
     return _apply(referral, by=by, actors=None, action=action, at=at, note=note, data=_StepData())
 
 
+def referral_patient_readmitted(*, admission: Admission, by: User | None) -> list[Referral]:
+    """An emergency admission ends the support a person had at home after an earlier stay.
+
+    Called by the admission service inside its transaction (see pathways.apps): each
+    referral of the person's that had left hospital with them and not yet ended ends with
+    the outcome "readmitted", as the provider's "Readmitted" step would.
+    """
+    if admission.method != Admission.Method.EMERGENCY:
+        return []
+    referrals = list(
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("admission__site", "admission__patient", "service", "pathway")
+        .filter(
+            admission__patient_id=admission.patient_id,
+            admission__discharged_at__lte=admission.admitted_at,
+            state__in=[State.DISCHARGED, State.STARTED],
+        )
+        .exclude(admission=admission)
+        .order_by("pk")
+    )
+    site = admission.site
+    note = (
+        f"Admitted again as an emergency to {site.name} on "
+        f"{timezone.localtime(admission.admitted_at):%d %b %Y %H:%M}."
+    )
+    return [
+        _apply(
+            referral,
+            by=by,
+            actors=None,
+            action=Action.READMIT,
+            at=max(admission.admitted_at, referral.state_changed_at),
+            note=note,
+            data=_StepData(),
+        )
+        for referral in referrals
+    ]
+
+
 def referral_at_home_91_days_record(
     *, referral: Referral, by: User, at_home: bool, expected_version: int | None
 ) -> Referral:

@@ -235,6 +235,48 @@ def test_readmitted_ends_the_episode_with_that_outcome(referral, everyone, servi
     assert (referral.state, referral.outcome) == (State.ENDED, "readmitted")
 
 
+def test_an_emergency_readmission_ends_support_under_way_at_home(
+    referral, everyone, service, ward, ward_nurse
+):
+    drive(referral, State.STARTED, by=everyone, service=service)
+    patient = referral.admission.patient
+    again = discharge_services.admission_admit(
+        patient=patient, ward=ward, admitted_at=timezone.now(), by=ward_nurse
+    )
+    referral.refresh_from_db()
+    assert (referral.state, referral.outcome) == (State.ENDED, "readmitted")
+    last = referral.transitions.order_by("-pk").first()
+    assert (last.action, last.by_id) == (Action.READMIT, ward_nurse.pk)
+    assert "Admitted again as an emergency" in last.note
+    assert not again.transfer_referrals.exists()
+
+
+def test_an_elective_admission_leaves_support_at_home_alone(
+    referral, everyone, service, ward, ward_nurse
+):
+    drive(referral, State.DISCHARGED, by=everyone, service=service)
+    discharge_services.admission_admit(
+        patient=referral.admission.patient,
+        ward=ward,
+        admitted_at=timezone.now(),
+        by=ward_nurse,
+        method="elective",
+    )
+    referral.refresh_from_db()
+    assert referral.state == State.DISCHARGED
+
+
+def test_an_ended_episode_is_not_ended_again_by_a_readmission(
+    referral, everyone, service, ward, ward_nurse
+):
+    drive(referral, State.ENDED, by=everyone, service=service)
+    discharge_services.admission_admit(
+        patient=referral.admission.patient, ward=ward, admitted_at=timezone.now(), by=ward_nurse
+    )
+    referral.refresh_from_db()
+    assert referral.outcome == "independent"
+
+
 def test_re_referral_is_refused_once_the_patient_has_left(referral, ward_nurse):
     step(referral, ward_nurse, Action.WITHDRAW, note="Family will manage.")
     discharge_home(referral.admission, ward_nurse)
