@@ -71,7 +71,7 @@ done
 vmstat -t 5 >"$OUT/vmstat.txt" &
 PIDS+=($!)
 # Every process's CPU time every 5 s, to tell the app's share of the machine from others'.
-while true; do ps -eo pid=,time=,args=; echo ---; sleep 5; done >"$OUT/ps_samples.txt" &
+while true; do ps -eo pid=,time=,args=; echo "--- $(date +%s)"; sleep 5; done >"$OUT/ps_samples.txt" &
 PIDS+=($!)
 
 echo "== locust: $USERS users signing in $SPAWN_RATE a second, then ${RUN_TIME}s measured"
@@ -81,11 +81,11 @@ echo "== locust: $USERS users signing in $SPAWN_RATE a second, then ${RUN_TIME}s
 
 echo "after:  $(uptime)" >>"$OUT/uptime.txt"
 ps -eo pid=,time=,args= >>"$OUT/ps_samples.txt"
-echo --- >>"$OUT/ps_samples.txt"
+echo "--- $(date +%s)" >>"$OUT/ps_samples.txt"
 stop
 trap - EXIT
 cat "$OUT/uptime.txt"
-"$VENV/bin/python" bench/load/cpu.py "$OUT/ps_samples.txt" \
+"$VENV/bin/python" bench/load/cpu.py "$OUT/ps_samples.txt" --log "$LOAD_EDIT_LOG" \
   --database "$(basename "${DATABASE_URL%%\?*}")" | tee "$OUT/cpu.txt"
 
 echo "== checking the database against the edit log"
