@@ -603,13 +603,19 @@ def family_invitation_accept(*, token: str, username: str, password: str) -> Use
                 "This invitation has already been used. Sign in, or ask for a new invitation."
             )
         username = _text("username", username, required=True, limit=150)
+        try:
+            User.username_validator(username)
+        except ValidationError as error:
+            raise ValidationError({"username": error.messages}) from error
         if User.objects.filter(username__iexact=username).exists():
             raise ValidationError({"username": "That username is taken; choose another."})
+        first, _space, rest = invitation.name.partition(" ")
         user = User(
             username=username,
             email=invitation.email,
-            first_name=invitation.name.split(" ")[0],
-            last_name=" ".join(invitation.name.split(" ")[1:]),
+            # The invitation keeps the whole name; the account's name columns are shorter.
+            first_name=first[: User._meta.get_field("first_name").max_length],
+            last_name=rest.strip()[: User._meta.get_field("last_name").max_length],
         )
         try:
             validate_password(password, user)
