@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -349,12 +350,14 @@ def processes(transactional_db) -> Iterator[list[ProjectProcess]]:
 
 
 @pytest.fixture(scope="session")
-def seeded_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThrowawayPostgres]:
+def seeded_postgres() -> Iterator[ThrowawayPostgres]:
     """A throwaway Postgres in the embedded layout, migrated and seeded with a small demo city.
 
-    Shared by the tests that restart it or back it up; each leaves it running and whole.
+    Shared by the tests that restart it or back it up; each leaves it running and whole. Its
+    folder is not under pytest's temporary root: run as root, pgserver's server and pg_ctl run
+    as the 'pgserver' user, and pytest makes that root private again whenever a run starts.
     """
-    server = ThrowawayPostgres(tmp_path_factory.mktemp("data"))
+    server = ThrowawayPostgres(Path(tempfile.mkdtemp(prefix="homefirst-faults-")))
     server.start()
     env = project_env(server.folder, DATABASE_URL=server.url())
     try:
