@@ -290,7 +290,7 @@ def worker_ready(worker: ProjectProcess) -> bool:
 # Short enough that a fault test recovers in seconds; the production defaults are minutes.
 FAST_RECOVERY = {
     "DASHBOARDS_RECOMPUTE_DEBOUNCE": "0.5",
-    "DASHBOARDS_SAFETY_NET_SECONDS": "1",
+    "DASHBOARDS_SAFETY_NET_SECONDS": "2",
     "CELERY_VISIBILITY_TIMEOUT": "3",
 }
 

@@ -5,6 +5,7 @@ and starts again; the database is the test database throughout.
 """
 
 import datetime as dt
+import re
 import socket
 import threading
 import time
@@ -36,6 +37,11 @@ def timed_post(client, url: str, data: dict):
     return response, time.monotonic() - started
 
 
+def safety_net_runs(log: str) -> int:
+    """How many of beat's safety-net recomputes the worker's log shows finished."""
+    return len(re.findall(r"Task dashboards\.tasks\.recompute_recent\[[\w-]+\] succeeded", log))
+
+
 def dashboard(client, leader) -> str:
     client.force_login(leader)
     response = client.get(reverse("dashboards:index"))
@@ -58,6 +64,10 @@ def test_the_wards_work_while_redis_is_down_and_the_dashboard_catches_up_by_itse
     assert 'data-pending="0"' in page
     assert headline(page, "nctr_remaining") == 0
 
+    # Stopped just after a safety-net run, so none is under way or about to be handed out: from
+    # here on nothing recomputes until Redis is back.
+    runs = safety_net_runs(worker.log())
+    assert wait_for(lambda: safety_net_runs(worker.log()) > runs, seconds=15), worker.log()
     on_redis.stop()
 
     # The board round carries on: a criteria-to-reside review (no criterion met) and a new EDD.
