@@ -7,8 +7,9 @@
 #
 # USERS defaults to 230 (200 ward staff, 20 social workers, 10 system leaders, by the
 # locustfile's weights), RUN_TIME (seconds) to 300 of steady load after every user has signed
-# in, OUT_DIR to /tmp/homefirst-load/<time>. Use a database of its own: the run seeds the demo city there
-# if it is empty, adds the load users and fills the audit history. The app runs with the
+# in, OUT_DIR to /tmp/homefirst-load/<time>. Use a database of its own: the run seeds the
+# demo city there if it is empty, adds the load users and fills the audit history. The app
+# runs with the
 # local settings and DEBUG off (plain HTTP on 127.0.0.1, so no secure-only cookies), gunicorn
 # with 2 x cores + 1 sync workers (WORKERS=...), one Celery worker for the dashboards'
 # recompute, on PORT (8765). Users sign in SPAWN_RATE (2) a second; the locustfile resets the
@@ -17,7 +18,8 @@
 #
 # Leaves in OUT_DIR: users.json, edits.jsonl (every save), locust_*.csv, locust.log,
 # check.txt and check.json (the database check), uptime and vmstat around and during the run,
-# and the server's logs.
+# ps_samples.txt and cpu.txt (CPU used by the app, its database connections, locust and
+# everything else), and the server's logs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
