@@ -9,10 +9,9 @@
 # locustfile's weights), RUN_TIME (seconds) to 300 of steady load after every user has signed
 # in, OUT_DIR to /tmp/homefirst-load/<time>. Use a database of its own: the run seeds the
 # demo city there if it is empty, adds the load users and fills the audit history. The app
-# runs with the
-# local settings and DEBUG off (plain HTTP on 127.0.0.1, so no secure-only cookies), gunicorn
-# with 2 x cores + 1 sync workers (WORKERS=...), one Celery worker for the dashboards'
-# recompute, on PORT (8765). Users sign in SPAWN_RATE (2) a second; the locustfile resets the
+# runs with the local settings and DEBUG off (plain HTTP on 127.0.0.1, so no secure-only
+# cookies), gunicorn with 2 x cores + 1 sync workers (WORKERS=...), one Celery worker for the
+# dashboards' recompute, on PORT (8765). Users sign in SPAWN_RATE (2) a second; the locustfile resets the
 # statistics once the last has signed in, so the CSV files cover the steady load only (the
 # sign-in phase's figures are kept in sign_in.json).
 #
