@@ -11,9 +11,9 @@
 # demo city there if it is empty, adds the load users and fills the audit history. The app
 # runs with the local settings and DEBUG off (plain HTTP on 127.0.0.1, so no secure-only
 # cookies), gunicorn with 2 x cores + 1 sync workers (WORKERS=...), one Celery worker for the
-# dashboards' recompute, on PORT (8765). Users sign in SPAWN_RATE (2) a second; the locustfile resets the
-# statistics once the last has signed in, so the CSV files cover the steady load only (the
-# sign-in phase's figures are kept in sign_in.json).
+# dashboards' recompute, on PORT (8765). Users sign in SPAWN_RATE (2) a second; the
+# locustfile resets the statistics once the last has signed in, so the CSV files cover the
+# steady load only (the sign-in phase's figures are kept in sign_in.json).
 #
 # Leaves in OUT_DIR: users.json, edits.jsonl (every save), locust_*.csv, locust.log,
 # check.txt and check.json (the database check), uptime and vmstat around and during the run,
