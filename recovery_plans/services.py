@@ -47,13 +47,23 @@ class PlanConflict(Exception):
     """Someone else changed the same fields differently since this edit began; nothing was saved."""
 
     def __init__(
-        self, *, current: models.Model, conflicts: tuple[str, ...], theirs: Mapping, mine: Mapping
+        self,
+        *,
+        current: models.Model,
+        conflicts: tuple[str, ...],
+        theirs: Mapping,
+        mine: Mapping,
+        proposed: Mapping | None = None,
     ):
         super().__init__(f"Conflicting edits to {', '.join(conflicts)}")
         self.current = current
         self.conflicts = conflicts
         self.theirs = dict(theirs)
         self.mine = dict(mine)
+        # What the editor's form should hold to try again from the current version: the others'
+        # changes to the fields that do not clash, and the editor's own values where they do.
+        # Resubmitting it then overwrites nothing the editor has not seen.
+        self.proposed = dict(proposed if proposed is not None else {**theirs, **mine})
         self.by = getattr(current, "updated_by", None)
         self.at = getattr(current, "updated_at", None)
 
@@ -125,7 +135,11 @@ def _co_edit(
         result, merged = merge(read(base_event), theirs, mine), True
         if not result.clean:
             raise PlanConflict(
-                current=current, conflicts=result.conflicts, theirs=theirs, mine=mine
+                current=current,
+                conflicts=result.conflicts,
+                theirs=theirs,
+                mine=mine,
+                proposed={**result.merged, **{name: mine[name] for name in result.conflicts}},
             )
     write(current, result.merged)
     current.version += 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -261,8 +263,14 @@ def _conflict(
     item=None,
     **form_kwargs,
 ) -> HttpResponse:
-    """409: nothing saved; show theirs beside mine, with mine kept in the form to resubmit."""
+    """409: nothing saved; show theirs beside mine, the form ready to resubmit.
+
+    The form holds the editor's values where the edits clash, and the others' saved changes
+    everywhere else, so saving it again keeps both.
+    """
     data = request.POST.copy()
+    for name, value in conflict.proposed.items():
+        _form_value(data, name, value)
     data["expected_version"] = str(conflict.current.version)
     form = form_class(data, **form_kwargs)
     form.is_valid()
@@ -285,6 +293,22 @@ def _conflict(
         status=409,
         conflict={"by": conflict.by, "at": conflict.at, "clashes": clashes},
     )
+
+
+def _form_value(data, name: str, value) -> None:
+    """Put a saved value into posted form data as a browser would send it."""
+    if value is False:
+        data.pop(name, None)  # an unticked box is not sent at all
+    elif value is None:
+        data[name] = ""
+    elif value is True:
+        data[name] = "on"
+    elif isinstance(value, Model):
+        data[name] = str(value.pk)
+    elif isinstance(value, dt.date):
+        data[name] = value.isoformat()
+    else:
+        data[name] = str(value)
 
 
 # --- Lists: goals, actions, contacts, review dates --------------------------------------------

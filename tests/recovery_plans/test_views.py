@@ -208,6 +208,37 @@ def test_conflicting_save_answers_409_with_both_versions(client, ward_nurse, soc
     assert PlanSection.objects.get(plan=plan, key="about_me").content["what_matters"] == "My garden"
 
 
+def test_saving_again_after_a_conflict_keeps_a_third_persons_change(
+    client, ward_nurse, social_worker, discharge_coordinator, plan
+):
+    """B changes one field, C another, A clashes with C: A's retry must not undo B."""
+    services.section_update(
+        plan=plan,
+        key="about_me",
+        by=discharge_coordinator,
+        content={"how_to_support": "Speak slowly"},
+        expected_version=1,
+    )
+    services.section_update(
+        plan=plan,
+        key="about_me",
+        by=social_worker,
+        content={"what_matters": "My garden"},
+        expected_version=2,
+    )
+    client.force_login(ward_nurse)
+    clash = post_about_me(client, plan, 1, what_matters="My cat")
+    html = clash.content.decode()
+    assert clash.status_code == 409
+    # The form to resubmit holds the nurse's clashing value and the coordinator's change.
+    assert re.search(r'name="how_to_support"[^>]*>\s*Speak slowly\s*<', html)
+    assert 'name="expected_version" value="3"' in html
+    again = post_about_me(client, plan, 3, what_matters="My cat", how_to_support="Speak slowly")
+    assert again.status_code == 200
+    content = PlanSection.objects.get(plan=plan, key="about_me").content
+    assert (content["what_matters"], content["how_to_support"]) == ("My cat", "Speak slowly")
+
+
 def test_edit_to_a_different_field_merges_silently(client, ward_nurse, social_worker, plan):
     services.section_update(
         plan=plan,
