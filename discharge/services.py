@@ -79,11 +79,29 @@ def _touch(admission: Admission, *, by: User, at: dt.datetime, fields: Sequence[
     admission.save(update_fields=[*fields, "version", "updated_at", "updated_by"])
 
 
-def _check_text(field: str, value: str) -> str:
+def _check_text(field: str, value: str, *, limit: int = MAX_TEXT, required: str = "") -> str:
+    """Trimmed text that fits its column; ValidationError naming the field otherwise."""
     value = (value or "").strip()
-    if len(value) > MAX_TEXT:
-        raise ValidationError({field: f"Keep this to {MAX_TEXT} characters or fewer."})
+    if not _storable(value):
+        raise ValidationError({field: "Remove the NUL character: it cannot be stored."})
+    if required and not value:
+        raise ValidationError({field: required})
+    if len(value) > limit:
+        raise ValidationError({field: f"Keep this to {limit} characters or fewer."})
     return value
+
+
+def _check_when(field: str, at: dt.datetime, *, after: dt.datetime, what: str) -> None:
+    """A time the caller gives for a step: not in the future, not before the step it follows."""
+    if at > timezone.now() + CLOCK_SKEW:
+        raise ValidationError({field: "This time cannot be in the future."})
+    if at < after:
+        raise ValidationError({field: f"This time cannot be before {what}."})
+
+
+def _storable(value: str) -> bool:
+    """Postgres text cannot hold NUL: a code with one in it is unknown, not a database error."""
+    return "\x00" not in value
 
 
 # --- Patients and admissions ------------------------------------------------------------------
@@ -109,10 +127,21 @@ def patient_create(
         digits = nhs_number.normalise(nhs_number_input)
     except ValidationError as error:
         raise ValidationError({"nhs_number": error.messages}) from error
+    names = {
+        name: _check_text(name, value, limit=100, required="Enter a name of 1 to 100 characters.")
+        for name, value in (("given_name", given_name), ("family_name", family_name))
+    }
     if date_of_birth > timezone.localdate():
         raise ValidationError({"date_of_birth": "Date of birth must be today or in the past."})
     if local_authority.kind != Organisation.Kind.LOCAL_AUTHORITY:
         raise ValidationError({"local_authority": "Choose a local authority."})
+    if sex not in Patient.Sex.values:
+        raise ValidationError({"sex": "Choose female, male, other or not known."})
+    # Upper case first: it can lengthen a string ("ß" becomes "SS").
+    postcode = _check_text("postcode", postcode.upper(), limit=10)
+    gp_practice_code = _check_text("gp_practice_code", gp_practice_code.upper(), limit=10)
+    unpaid_carer = _check_text("unpaid_carer", unpaid_carer, limit=200)
+    communication_needs = _check_text("communication_needs", communication_needs)
     if Patient.objects.filter(nhs_number=digits).exists():
         raise ValidationError(
             {"nhs_number": "A patient with this NHS number is already registered."}
@@ -120,16 +149,15 @@ def patient_create(
     with transaction.atomic(), pghistory.context(user=by.pk if by else None):
         return Patient.objects.create(
             nhs_number=digits,
-            given_name=given_name.strip(),
-            family_name=family_name.strip(),
+            **names,
             date_of_birth=date_of_birth,
             local_authority=local_authority,
             sex=sex,
-            postcode=postcode.strip().upper(),
-            gp_practice_code=gp_practice_code.strip().upper(),
+            postcode=postcode,
+            gp_practice_code=gp_practice_code,
             lives_alone=lives_alone,
-            unpaid_carer=unpaid_carer.strip(),
-            communication_needs=_check_text("communication_needs", communication_needs),
+            unpaid_carer=unpaid_carer,
+            communication_needs=communication_needs,
         )
 
 
@@ -146,6 +174,10 @@ def admission_admit(
     """Admit a patient to a ward: the admission and its first ward stay, together."""
     if admitted_at > timezone.now() + CLOCK_SKEW:
         raise ValidationError({"admitted_at": "The admission time cannot be in the future."})
+    if method not in Admission.Method.values:
+        raise ValidationError({"method": "Choose emergency or elective."})
+    bed_label = _check_text("bed_label", bed_label, limit=20)
+    specialty = _check_text("specialty", specialty, limit=100)
     with transaction.atomic(), pghistory.context(user=by.pk if by else None):
         if Admission.objects.filter(patient=patient, status=Admission.Status.IN_HOSPITAL).exists():
             raise ValidationError({"patient": "This patient is already in hospital."})
@@ -186,12 +218,15 @@ def admission_transfer(
 ) -> Admission:
     """Move a patient to another ward or bed: close the open ward stay, open the next."""
     moved_at = moved_at or timezone.now()
+    bed_label = _check_text("bed_label", bed_label, limit=20)
     with transaction.atomic(), pghistory.context(user=by.pk if by else None):
         admission = _locked(admission, expected_version)
         _require_in_hospital(admission)
         if ward.site.organisation_id != admission.site.organisation_id:
             raise ValidationError({"ward": "Choose a ward of the same trust."})
         current = admission.ward_stays.get(ended_at__isnull=True)
+        if moved_at > timezone.now() + CLOCK_SKEW:
+            raise ValidationError({"moved_at": "A move cannot be in the future."})
         if moved_at < current.started_at:
             raise ValidationError(
                 {"moved_at": "A move cannot be before the patient arrived on the ward."}
@@ -234,7 +269,9 @@ def ctr_review_record(
     note = _check_text("note", note)
     codes = sorted(set(criteria))
     known = set(
-        Criterion.objects.filter(code__in=codes, active=True).values_list("code", flat=True)
+        Criterion.objects.filter(
+            code__in=[c for c in codes if _storable(c)], active=True
+        ).values_list("code", flat=True)
     )
     if unknown := [c for c in codes if c not in known]:
         raise ValidationError({"criteria": f"Unknown criterion: {', '.join(unknown)}."})
@@ -249,6 +286,14 @@ def ctr_review_record(
         _require_in_hospital(admission)
         if reviewed_at < admission.admitted_at:
             raise ValidationError({"__all__": "A review cannot be before the admission."})
+        # Reviews are a time series: the discharge ready date rule reads them in order.
+        latest = admission.latest_review
+        _check_when(
+            "reviewed_at",
+            reviewed_at,
+            after=latest.reviewed_at if latest else admission.admitted_at,
+            what="the latest review",
+        )
         review = CtrReview.objects.create(
             admission=admission,
             reviewed_at=reviewed_at,
@@ -306,6 +351,7 @@ def edd_set(
     with transaction.atomic(), pghistory.context(user=by.pk):
         admission = _locked(admission, expected_version)
         _require_in_hospital(admission)
+        _check_when("changed_at", changed_at, after=admission.admitted_at, what="the admission")
         if expected_discharge_date < timezone.localdate(admission.admitted_at):
             raise ValidationError(
                 {
@@ -335,11 +381,12 @@ def planned_pathway_set(
 ) -> Admission:
     """Plan (or re-plan) the discharge pathway, keeping its history."""
     changed_at = changed_at or timezone.now()
-    if not Pathway.objects.filter(code=pathway).exists():
+    if not _storable(pathway) or not Pathway.objects.filter(code=pathway).exists():
         raise ValidationError({"pathway": "Choose pathway 0, 1, 2 or 3."})
     with transaction.atomic(), pghistory.context(user=by.pk):
         admission = _locked(admission, expected_version)
         _require_in_hospital(admission)
+        _check_when("changed_at", changed_at, after=admission.admitted_at, what="the admission")
         if admission.planned_pathway_id == pathway:
             return admission
         admission.planned_pathway_id = pathway
@@ -364,7 +411,9 @@ def delay_reason_set(
 ) -> DelayEpisode:
     """Record why a patient ready to leave is still here; a new reason starts a new episode."""
     started_at = started_at or timezone.now()
-    delay_reason = DelayReason.objects.filter(code=reason, active=True).first()
+    delay_reason = (
+        DelayReason.objects.filter(code=reason, active=True).first() if _storable(reason) else None
+    )
     if delay_reason is None:
         raise ValidationError({"reason": "Choose a delay reason from the list."})
     with transaction.atomic(), pghistory.context(user=by.pk):
@@ -379,8 +428,15 @@ def delay_reason_set(
         current = DelayEpisode.objects.filter(admission=admission, ended_at__isnull=True).first()
         if current and current.reason_id == reason:
             return current
+        # Episodes follow one another: a new reason starts after the current one did.
+        _check_when(
+            "started_at",
+            started_at,
+            after=current.started_at if current else admission.admitted_at,
+            what="the current delay" if current else "the admission",
+        )
         if current:
-            current.ended_at = max(started_at, current.started_at)
+            current.ended_at = started_at
             current.save(update_fields=["ended_at"])
         episode = DelayEpisode.objects.create(
             admission=admission,
@@ -504,10 +560,12 @@ def patient_update(*, patient: Patient, by: User | None, **values: object) -> Pa
     cleaned: dict[str, object] = {}
     for name in ("given_name", "family_name"):
         if name in values:
-            text = str(values[name] or "").strip()
-            if not text or len(text) > 100:
-                raise ValidationError({name: "Enter a name of 1 to 100 characters."})
-            cleaned[name] = text
+            cleaned[name] = _check_text(
+                name,
+                str(values[name] or ""),
+                limit=100,
+                required="Enter a name of 1 to 100 characters.",
+            )
     if "date_of_birth" in values:
         born = values["date_of_birth"]
         if not isinstance(born, dt.date) or born > timezone.localdate():
@@ -519,10 +577,7 @@ def patient_update(*, patient: Patient, by: User | None, **values: object) -> Pa
         cleaned["sex"] = values["sex"]
     for name, limit in (("postcode", 10), ("gp_practice_code", 10)):
         if name in values:
-            text = str(values[name] or "").strip().upper()
-            if len(text) > limit:
-                raise ValidationError({name: f"Keep this to {limit} characters or fewer."})
-            cleaned[name] = text
+            cleaned[name] = _check_text(name, str(values[name] or "").upper(), limit=limit)
     if "local_authority" in values:
         council = values["local_authority"]
         if (

@@ -94,7 +94,10 @@ def date_text() -> st.SearchStrategy[str]:
             dt.date.isoformat
         ),
         st.dates().map(lambda d: f"{d.day:02d}/{d.month:02d}/{d.year:04d}"),
-        st.sampled_from(["2025-02-29", "2024-13-01", "0000-01-01", "10000-01-01", "2024-1-1"]),
+        st.sampled_from(
+            ["0001-01-01", "0001-01-05", "9999-12-31", "2025-02-29", "2024-13-01", "0000-01-01"]
+        ),
+        st.sampled_from(["10000-01-01", "2024-1-1"]),
         text(),
     )
 
@@ -106,7 +109,9 @@ def datetime_text() -> st.SearchStrategy[str]:
         st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1)).map(
             lambda d: d.isoformat(timespec="minutes")
         ),
-        st.sampled_from(["2025-03-30T01:30", "2025-10-26T01:30", "9999-12-31T23:59"]),
+        st.sampled_from(
+            ["2025-03-30T01:30", "2025-10-26T01:30", "9999-12-31T23:59", "0001-01-01T00:00"]
+        ),
         date_text(),
     )
 

@@ -47,7 +47,11 @@ def test_a_busy_board_round_queues_one_recompute(
     assert census(today())["nctr"] == 5
     assert not PendingRecompute.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        patients[0].meets(today())
+        # Now, not at the story's 09:00: reviews are recorded in time order.
+        patients[0].admission.refresh_from_db()
+        services.ctr_review_record(
+            admission=patients[0].admission, by=ward_nurse, criteria=["03"], expected_version=None
+        )
     assert len(queued) == 2  # the next edit queues afresh
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
+from django.utils import timezone
+
 from discharge.models import (
     Admission,
     CtrReview,
@@ -10,6 +14,7 @@ from discharge.models import (
     PlannedPathwayChange,
     WardStay,
 )
+from discharge.services import CLOCK_SKEW
 
 
 def assert_admission_consistent(admission_id: int) -> None:
@@ -28,10 +33,20 @@ def assert_admission_consistent(admission_id: int) -> None:
         assert admission.discharged_at >= admission.admitted_at
     if open_delays.exists():
         assert admission.discharge_ready_date is not None
+    delays = list(DelayEpisode.objects.filter(admission=admission).order_by("started_at", "pk"))
+    for earlier, later in itertools.pairwise(delays):
+        assert earlier.ended_at is not None and earlier.ended_at <= later.started_at
     latest = CtrReview.objects.filter(admission=admission).order_by("-reviewed_at", "-pk").first()
     assert admission.latest_review_id == (latest.pk if latest else None)
     if admission.discharge_ready_date is not None:
         assert latest is not None and latest.ready_to_leave
+    stamps = [
+        *CtrReview.objects.filter(admission=admission).values_list("reviewed_at", flat=True),
+        *(d.started_at for d in delays),
+        *admission.edd_changes.values_list("changed_at", flat=True),
+        *admission.pathway_changes.values_list("changed_at", flat=True),
+    ]
+    assert all(admission.admitted_at <= at <= timezone.now() + CLOCK_SKEW for at in stamps)
     edd = ExpectedDischargeDateChange.objects.filter(admission=admission).order_by("-pk").first()
     if edd is not None:
         assert admission.expected_discharge_date == edd.expected_discharge_date
