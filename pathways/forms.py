@@ -9,7 +9,7 @@ from homefirst.forms import NhsFormMixin
 from pathways.models import REFERRAL_PATHWAYS, Consent, Outcome, Service
 from pathways.reference import PATHWAYS
 from pathways.selectors import ServiceOption
-from pathways.services import MAX_TEXT
+from pathways.services import MAX_CAPACITY, MAX_TEXT
 from pathways.transitions import Action
 
 PATHWAY_NAMES = {code: name for code, name, *_ in PATHWAYS}
@@ -174,4 +174,4 @@ class CapacityForm(ServiceErrorsMixin, NhsFormMixin, forms.Form):
     """What a service can take on one day."""
 
     day = forms.DateField(label="Day", widget=DATE_WIDGET)
-    available = forms.IntegerField(label="Available", min_value=0, max_value=10_000)
+    available = forms.IntegerField(label="Available", min_value=0, max_value=MAX_CAPACITY)

@@ -40,6 +40,8 @@ from pathways.transitions import (
 
 MAX_TEXT = discharge_services.MAX_TEXT
 CLOCK_SKEW = discharge_services.CLOCK_SKEW
+# The most places a service may declare for one day (the column is a 32-bit integer).
+MAX_CAPACITY = 10_000
 # How far ahead a start date or a capacity declaration may reach.
 PLANNING_HORIZON = dt.timedelta(days=90)
 AT_HOME_CHECK_AFTER = dt.timedelta(days=91)
@@ -62,6 +64,8 @@ _WHO = {Actor.WARD: "the ward", Actor.HUB: "the care transfer hub", Actor.PROVID
 
 def _check_text(field: str, value: str, *, required: str = "") -> str:
     value = (value or "").strip()
+    if "\x00" in value:
+        raise ValidationError({field: "Remove the NUL character: it cannot be stored."})
     if required and not value:
         raise ValidationError({field: required})
     if len(value) > MAX_TEXT:
@@ -134,6 +138,8 @@ def capacity_set(*, service: Service, by: User, day: dt.date, available: int) ->
         raise ValidationError({"available": "Give a whole number."})
     if available < 0:
         raise ValidationError({"available": "Capacity cannot be negative."})
+    if available > MAX_CAPACITY:
+        raise ValidationError({"available": f"Declare at most {MAX_CAPACITY:,} places."})
     today = timezone.localdate()
     if day < today:
         raise ValidationError({"day": "Declare capacity for today or a later day."})

@@ -26,9 +26,20 @@ def plain() -> st.SearchStrategy[str]:
     return st.text(alphabet=string.ascii_letters + " '-", min_size=1, max_size=20).filter(str.strip)
 
 
+def nasty() -> st.SearchStrategy[str]:
+    """A str no form would let through: NULs, huge strings, odd unicode."""
+    return st.one_of(st.sampled_from(NASTY), st.text(min_size=1, max_size=30))
+
+
 def words() -> st.SearchStrategy[str]:
-    """A str, as the type hints ask: often ordinary, otherwise unicode, NULs, huge strings."""
-    return st.one_of(plain(), plain(), st.text(max_size=30), st.sampled_from(NASTY))
+    """A str, as the type hints ask: half the time ordinary, otherwise nasty."""
+    return st.one_of(plain(), nasty())
+
+
+def whole_number() -> st.SearchStrategy[int]:
+    """An int: small ones, the edges of the database's integer columns, and beyond."""
+    edges = [2**31 - 1, 2**31, -(2**31) - 1, 2**63, 10**30, -1, 0]
+    return st.one_of(st.integers(min_value=-5, max_value=50), st.sampled_from(edges), st.integers())
 
 
 def code(*valid: str) -> st.SearchStrategy[str]:

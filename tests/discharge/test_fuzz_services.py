@@ -26,6 +26,7 @@ from tests.fuzz_services import (
     day,
     moment,
     mutated,
+    nasty,
     plain,
     resolve_version,
     version,
@@ -181,15 +182,15 @@ NEW_PATIENT = mutated(
         "nhs_number_input": st.one_of(
             st.sampled_from(["485 777 3457", "4857773456", FULLWIDTH, "485-777-3457"]), words()
         ),
-        "given_name": words(),
-        "family_name": words(),
+        "given_name": nasty(),
+        "family_name": nasty(),
         "date_of_birth": day(),
         "local_authority": st.just("trust"),
-        "sex": words(),
-        "postcode": words(),
-        "gp_practice_code": words(),
-        "unpaid_carer": words(),
-        "communication_needs": words(),
+        "sex": nasty(),
+        "postcode": nasty(),
+        "gp_practice_code": nasty(),
+        "unpaid_carer": nasty(),
+        "communication_needs": nasty(),
     },
 )
 
@@ -249,9 +250,9 @@ ADMISSION = mutated(
         "patient": st.sampled_from(["in_hospital", "left"]),
         "ward": st.just("other_trust"),
         "admitted_at": moment(),
-        "bed_label": words(),
-        "method": words(),
-        "specialty": words(),
+        "bed_label": nasty(),
+        "method": nasty(),
+        "specialty": nasty(),
     },
 )
 
