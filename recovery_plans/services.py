@@ -101,6 +101,8 @@ def _announce(plan: RecoveryPlan, section: str) -> None:
 
 def _text(field: str, value: str | None, *, required: bool = False, limit: int = MAX_TEXT) -> str:
     value = (value or "").strip()
+    if "\x00" in value:
+        raise ValidationError({field: "Remove the NUL character: it cannot be stored."})
     if required and not value:
         raise ValidationError({field: "This cannot be empty."})
     if len(value) > limit:
@@ -666,4 +668,6 @@ def lease_renew(*, plan: RecoveryPlan, section: str, user: User) -> None:
 
 def lease_release(*, plan: RecoveryPlan, section: str, user: User) -> None:
     """The user closed the section."""
+    if section not in ALL_SECTION_KEYS:
+        raise ValidationError({"section": "Unknown section."})
     EditingLease.objects.filter(plan=plan, section=section, user=user).delete()
