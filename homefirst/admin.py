@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from homefirst.forms import AdminSignInForm
 from homefirst.models import Membership, Organisation, Site, User, Ward
+
+admin.site.login_form = AdminSignInForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

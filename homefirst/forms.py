@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.forms.widgets import Input
 
 STALE_FORM = "This form is out of date or incomplete: reload the page and try again."
@@ -59,3 +62,24 @@ class NhsFormMixin:
             if base and f"{base}--error" not in attrs.get("class", ""):
                 attrs["class"] = f"{attrs.get('class', base)} {base}--error"
             attrs["aria-describedby"] = f"id_{name}-error"
+
+
+class UsernameLengthChecked:
+    """Check the username's length before anyone tries it.
+
+    Django's sign-in forms set the limit after the field is built, so nothing enforced it: an
+    over-long username reached the failed sign-in log (django-axes) and overflowed its column.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
+
+
+class SignInForm(UsernameLengthChecked, AuthenticationForm):
+    """The sign-in page's form."""
+
+
+class AdminSignInForm(UsernameLengthChecked, AdminAuthenticationForm):
+    """The admin site's sign-in form."""

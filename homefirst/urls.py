@@ -5,10 +5,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from homefirst import two_factor, views
+from homefirst.forms import SignInForm
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", two_factor.two_factor_verify, name="two_factor_verify"),
     path("accounts/two-factor/setup/", two_factor.two_factor_setup, name="two_factor_setup"),

@@ -53,7 +53,7 @@ def moment() -> st.SearchStrategy[dt.datetime]:
         lambda offset: timezone.now() + offset
     )
     anywhere = st.datetimes(
-        min_value=dt.datetime(1, 1, 2),
+        min_value=dt.datetime(1, 1, 1),
         max_value=dt.datetime(9999, 12, 30),
         timezones=st.sampled_from(ZONES),
     )
