@@ -422,7 +422,11 @@ def test_only_the_providers_staff_declare_its_capacity(
 
 def _left_days_ago(referral, everyone, service, days: int) -> Referral:
     referral = drive(referral, State.STARTED, by=everyone, service=service)
-    left = timezone.now() - dt.timedelta(days=days)
+    # Midday on the local day `days` ago: "now minus N days" can fall on another local day
+    # near midnight when the clocks differ between then and now.
+    left = timezone.make_aware(
+        dt.datetime.combine(timezone.localdate() - dt.timedelta(days=days), dt.time(12))
+    )
     # Arrange the past: the admission and the first visit happened `days` ago.
     type(referral.admission).objects.filter(pk=referral.admission_id).update(
         admitted_at=left - dt.timedelta(days=5), discharged_at=left
