@@ -314,7 +314,7 @@ def ward_referral_statuses(request: HttpRequest, ward_id: int) -> HttpResponse:
     def statuses() -> HttpResponse:
         rows = selectors.ward_referral_rows(user=request.user, ward=ward)
         log_shown(request, (row.admission.patient_id for row in rows))
-        context = {"ward": ward, "rows": rows, "transfer_etag": etag, "poll_seconds": POLL_SECONDS}
+        context = {"ward": ward, "rows": rows, "transfer_etag": etag}
         return render(request, "pathways/ward_statuses.html", context)
 
     return polled(request, etag=etag, render=statuses)

@@ -47,7 +47,7 @@ SIGN_IN_STATS = Path(os.environ.get("LOAD_SIGN_IN_STATS", str(EDIT_LOG.with_name
 LOCAL = ZoneInfo("Europe/London")
 
 # How people pace their work (seconds). The pages poll as they do in a browser.
-POLL_BOARD = 5  # the board's transfer-of-care statuses (pathways/includes/board_poller.html)
+POLL_BOARD = 30  # the board's transfer-of-care statuses (pathways/includes/board_poller.html)
 POLL_PLAN = 5  # the plan's changes and who is editing (recovery_plans/plan.html)
 PRESENCE_RENEW = 10  # an open plan form renews its editing lease
 POLL_DASHBOARD = 30  # the dashboard's freshness line
