@@ -90,6 +90,9 @@ class Patient(models.Model):
             models.CheckConstraint(
                 name="patient_sex_known", condition=Q(sex__in=[s.value for s in Sex])
             ),
+            models.CheckConstraint(
+                name="patient_has_names", condition=~Q(given_name="") & ~Q(family_name="")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -464,6 +467,14 @@ class DelayEpisode(models.Model):
             models.CheckConstraint(
                 name="delay_ends_after_start",
                 condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+            ),
+            # One reason at a time: a new episode starts when the last one ended.
+            ExclusionConstraint(
+                name="delay_no_overlap_per_admission",
+                expressions=[
+                    ("admission", RangeOperators.EQUAL),
+                    (TsTzRange("started_at", "ended_at"), RangeOperators.OVERLAPS),
+                ],
             ),
         ]
 

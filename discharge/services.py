@@ -10,6 +10,8 @@ from functools import partial
 import pghistory
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Greatest
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -331,9 +333,10 @@ def _discharge_ready_date_apply(*, admission: Admission, review: CtrReview) -> b
         admission=admission, discharge_ready_date=new, changed_at=review.reviewed_at, review=review
     )
     if new is None:
-        # Needing an acute bed again ends the wait: the delay is over.
+        # Needing an acute bed again ends the wait: the delay is over (at once, if it was
+        # recorded as starting after this review).
         DelayEpisode.objects.filter(admission=admission, ended_at__isnull=True).update(
-            ended_at=review.reviewed_at
+            ended_at=Greatest("started_at", Value(review.reviewed_at))
         )
     return True
 
@@ -428,12 +431,14 @@ def delay_reason_set(
         current = DelayEpisode.objects.filter(admission=admission, ended_at__isnull=True).first()
         if current and current.reason_id == reason:
             return current
-        # Episodes follow one another: a new reason starts after the current one did.
+        # Episodes follow one another: a new one starts after the current one did, or after
+        # the last one ended.
+        last = DelayEpisode.objects.filter(admission=admission).order_by("-started_at").first()
         _check_when(
             "started_at",
             started_at,
-            after=current.started_at if current else admission.admitted_at,
-            what="the current delay" if current else "the admission",
+            after=(last.ended_at or last.started_at) if last else admission.admitted_at,
+            what="the last delay" if last else "the admission",
         )
         if current:
             current.ended_at = started_at

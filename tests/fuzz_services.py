@@ -48,9 +48,18 @@ def code(*valid: str) -> st.SearchStrategy[str]:
 
 
 def moment() -> st.SearchStrategy[dt.datetime]:
-    """An aware datetime: mostly the last few days, sometimes anywhere from year 1 to 9999."""
-    recent = st.timedeltas(min_value=dt.timedelta(days=-6), max_value=dt.timedelta(hours=2)).map(
-        lambda offset: timezone.now() + offset
+    """An aware datetime: mostly the last few days, sometimes anywhere from year 1 to 9999.
+
+    Whole hours back from now come up often, so that steps meet each other's times in every order.
+    """
+    hours_ago = st.integers(min_value=-48, max_value=1).map(
+        lambda hours: timezone.now() + dt.timedelta(hours=hours)
+    )
+    recent = st.one_of(
+        hours_ago,
+        st.timedeltas(min_value=dt.timedelta(days=-6), max_value=dt.timedelta(hours=2)).map(
+            lambda offset: timezone.now() + offset
+        ),
     )
     anywhere = st.datetimes(
         min_value=dt.datetime(1, 1, 1),

@@ -16,7 +16,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from discharge import reference, services
-from discharge.models import Admission, DischargeDestination, Patient
+from discharge.models import Admission, DelayEpisode, DischargeDestination, Patient
 from tests.discharge.consistency import assert_admission_consistent
 from tests.factories import AdmissionFactory, PatientFactory, WardFactory, valid_nhs_number
 from tests.fuzz import FUZZ, rolled_back
@@ -56,11 +56,30 @@ def world(admission, ward, ward_nurse, trust, council, other_trust) -> dict:
         actual_pathway="0",
         expected_version=None,
     )
+    # A day and more of history: ready to leave 30 hours ago, delayed from 20 hours ago.
+    history = AdmissionFactory(current_ward=ward, patient__local_authority=council)
+    hours_ago = lambda hours: timezone.now() - dt.timedelta(hours=hours)  # noqa: E731
+    services.ctr_review_record(
+        admission=history, by=ward_nurse, expected_version=None, reviewed_at=hours_ago(30)
+    )
+    services.delay_reason_set(
+        admission=history,
+        by=ward_nurse,
+        reason="HOS03",
+        expected_version=None,
+        started_at=hours_ago(20),
+    )
     moved = AdmissionFactory(current_ward=ward, patient__local_authority=council)
     next_door = WardFactory(site=ward.site, name="Ward 8")
     services.admission_transfer(admission=moved, ward=next_door, by=ward_nurse, bed_label="B1")
     return {
-        "admissions": {"fresh": admission, "nctr": nctr, "left": left, "moved": moved},
+        "admissions": {
+            "fresh": admission,
+            "nctr": nctr,
+            "history": history,
+            "left": left,
+            "moved": moved,
+        },
         "wards": {
             "same": ward,
             "next_door": next_door,
@@ -316,6 +335,64 @@ def test_a_new_delay_reason_cannot_start_before_the_current_one(admission, ward_
             reason="HUB01",
             expected_version=None,
             started_at=timezone.now() - dt.timedelta(days=1),
+        )
+    assert_admission_consistent(admission.pk)
+
+
+def test_a_review_between_ready_and_the_delay_ends_the_delay_when_it_began(admission, ward_nurse):
+    """The delay was ended at the review, before it began: a check constraint's database error."""
+    hours_ago = lambda hours: timezone.now() - dt.timedelta(hours=hours)  # noqa: E731
+    services.ctr_review_record(
+        admission=admission, by=ward_nurse, expected_version=None, reviewed_at=hours_ago(30)
+    )
+    services.delay_reason_set(
+        admission=admission,
+        by=ward_nurse,
+        reason="HOS03",
+        expected_version=None,
+        started_at=hours_ago(20),
+    )
+    services.ctr_review_record(
+        admission=admission,
+        by=ward_nurse,
+        exception_reason="Awaiting a scan result",
+        expected_version=None,
+        reviewed_at=hours_ago(25),
+    )
+    delay = DelayEpisode.objects.get(admission=admission)
+    assert delay.ended_at == delay.started_at
+    assert_admission_consistent(admission.pk)
+
+
+def test_a_delay_cannot_start_before_the_last_one_ended(admission, ward_nurse):
+    hours_ago = lambda hours: timezone.now() - dt.timedelta(hours=hours)  # noqa: E731
+    services.ctr_review_record(
+        admission=admission, by=ward_nurse, expected_version=None, reviewed_at=hours_ago(30)
+    )
+    services.delay_reason_set(
+        admission=admission,
+        by=ward_nurse,
+        reason="HOS03",
+        expected_version=None,
+        started_at=hours_ago(20),
+    )
+    services.ctr_review_record(
+        admission=admission,
+        by=ward_nurse,
+        criteria=["01"],
+        expected_version=None,
+        reviewed_at=hours_ago(10),
+    )
+    services.ctr_review_record(
+        admission=admission, by=ward_nurse, expected_version=None, reviewed_at=hours_ago(5)
+    )
+    with pytest.raises(ValidationError):
+        services.delay_reason_set(
+            admission=admission,
+            by=ward_nurse,
+            reason="HUB01",
+            expected_version=None,
+            started_at=hours_ago(15),
         )
     assert_admission_consistent(admission.pk)
 
