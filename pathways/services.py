@@ -10,6 +10,7 @@ from functools import partial
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from dashboards.triggers import flow_changed
@@ -257,6 +258,12 @@ def _locked(referral: Referral, expected_version: int | None) -> Referral:
     return locked
 
 
+def _last_step_at(referral: Referral) -> dt.datetime:
+    """When the referral's last step was taken: steps that change nothing still come in order."""
+    last = referral.transitions.aggregate(at=Max("at"))["at"]
+    return max(last, referral.state_changed_at) if last else referral.state_changed_at
+
+
 @dataclass(frozen=True)
 class _StepData:
     """What a step may set, as the caller gave it."""
@@ -287,7 +294,7 @@ def referral_transition(
     at = _check_moment(at)
     with transaction.atomic(), pghistory.context(user=by.pk):
         referral = _locked(referral, expected_version)
-        if at < referral.state_changed_at:
+        if at < _last_step_at(referral):
             raise ValidationError({"at": "A step cannot be before the referral's last step."})
         return _apply(
             referral,
@@ -498,7 +505,7 @@ def referral_admission_left(*, admission: Admission, by: User | None) -> Referra
         return None
     # The admission row the discharge service has just written, not the one loaded above.
     referral.admission = admission
-    at = max(admission.discharged_at or timezone.now(), referral.state_changed_at)
+    at = max(admission.discharged_at or timezone.now(), _last_step_at(referral))
     if admission.status == Admission.Status.DISCHARGED and referral.state == State.ACCEPTED:
         action, note = Action.DISCHARGE, ""
     elif referral.state in IN_HOSPITAL_STATES:

@@ -19,7 +19,7 @@ from discharge import services as discharge_services
 from discharge.models import Admission
 from pathways import services
 from pathways.models import Consent, Outcome, Referral, ServiceCapacity, ServiceKind
-from pathways.transitions import Action, State
+from pathways.transitions import Action, State, actions_from
 from tests.factories import AdmissionFactory, ReferralFactory, ServiceFactory
 from tests.fuzz import FUZZ, rolled_back
 from tests.fuzz_services import (
@@ -73,6 +73,24 @@ def world(ward, council, ward_nurse, everyone, service, other_service, provider)
         admission = AdmissionFactory(current_ward=ward, patient__local_authority=council)
         referral = ReferralFactory(admission=admission, referred_by=ward_nurse)
         referrals[state.value] = drive(referral, state, by=everyone, service=service).pk
+    # A day and more of history: referred 30 hours ago, triaged 20 hours ago.
+    hours_ago = lambda hours: timezone.now() - dt.timedelta(hours=hours)  # noqa: E731
+    history = ReferralFactory(
+        admission=AdmissionFactory(
+            current_ward=ward, patient__local_authority=council, admitted_at=hours_ago(40)
+        ),
+        referred_by=ward_nurse,
+        at=hours_ago(30),
+    )
+    services.referral_transition(
+        referral=history,
+        by=everyone,
+        action=Action.TRIAGE,
+        pathway="1",
+        expected_version=None,
+        at=hours_ago(20),
+    )
+    referrals["history"] = history.pk
     closed = ServiceFactory(provider=provider, name="Closed", councils=[council])
     closed.active = False
     closed.save(update_fields=["active"])
@@ -96,13 +114,14 @@ def _step(world: dict) -> st.SearchStrategy[dict]:
     return st.one_of(
         st.fixed_dictionaries(
             {
-                "action": code(*Action.values),
-                "note": st.one_of(st.just(""), words()),
-                "pathway": st.one_of(st.none(), code("1", "2", "3", "0")),
-                "service": st.sampled_from(list(world["services"])),
-                "start_date": st.one_of(st.none(), day()),
+                # Mostly what the step needs, so that sequences of steps get somewhere.
+                "action": st.just("LEGAL"),
+                "note": st.one_of(plain(), st.just(""), words()),
+                "pathway": st.one_of(st.just("1"), st.none(), code("1", "2", "3", "0")),
+                "service": st.one_of(st.just("ours"), st.sampled_from(list(world["services"]))),
+                "start_date": st.one_of(st.just(timezone.localdate()), st.none(), day()),
                 "outcome": st.one_of(st.just(""), code(*Outcome.values)),
-                "at": st.one_of(st.none(), st.none(), moment()),
+                "at": st.one_of(st.none(), moment()),
             }
         ),
         st.fixed_dictionaries(
@@ -175,6 +194,11 @@ def test_referral_steps_refuse_cleanly_or_leave_the_referral_where_its_steps_say
     referral_id = world["referrals"][target]
     with rolled_back():
         for step in steps:
+            if step["action"] == "LEGAL":
+                # Mostly a step the table allows from where the referral now stands.
+                state = Referral.objects.get(pk=referral_id).state
+                legal = [a.value for a in actions_from(state)] or list(Action.values)
+                step = {**step, "action": data.draw(code(*legal), label="action")}
             who = data.draw(WHO, label="by")
             call = _call(world, people, referral_id, who, step, data.draw(version(), "version"))
             note(f"{who}: {call.func.__name__}({step})")
@@ -281,3 +305,40 @@ def test_capacity_beyond_the_column_is_a_validation_error(service, provider_care
         )
     assert set(refused.value.message_dict) == {"available"}
     assert not ServiceCapacity.objects.exists()
+
+
+def test_a_step_after_one_that_changed_nothing_keeps_the_steps_in_order(
+    admission, ward_nurse, everyone, service
+):
+    """A triage that left the state as it was did not count as the last step: the next step
+    could be dated before it, and the history no longer chained."""
+    hours_ago = lambda hours: timezone.now() - dt.timedelta(hours=hours)  # noqa: E731
+    referral = ReferralFactory(admission=admission, referred_by=ward_nurse, at=hours_ago(10))
+    for at in (hours_ago(5), hours_ago(2)):
+        referral.refresh_from_db()
+        services.referral_transition(
+            referral=referral,
+            by=everyone,
+            action="triage",
+            pathway="1",
+            expected_version=None,
+            at=at,
+        )
+    with pytest.raises(ValidationError):
+        services.referral_transition(
+            referral=referral,
+            by=everyone,
+            action="offer",
+            service=service,
+            expected_version=None,
+            at=hours_ago(4),
+        )
+    discharge_services.admission_discharge(
+        admission=Admission.objects.get(pk=admission.pk),
+        by=ward_nurse,
+        discharged_at=hours_ago(3),
+        destination="usual_residence",
+        actual_pathway="1",
+        expected_version=None,
+    )
+    assert_referral_consistent(referral.pk)
