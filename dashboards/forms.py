@@ -12,6 +12,8 @@ from homefirst.forms import NhsFormMixin
 DEFAULT_DAYS = 90
 # The longest range a page or export covers: two years keeps every query small.
 MAX_DAYS = 731
+# No figures before this day: it also keeps date arithmetic clear of the calendar's start.
+EARLIEST_DAY = dt.date(2000, 1, 1)
 
 
 class RangeForm(NhsFormMixin, forms.Form):
@@ -38,7 +40,7 @@ class RangeForm(NhsFormMixin, forms.Form):
                 try:
                     default = dt.date.fromisoformat(end) - dt.timedelta(days=DEFAULT_DAYS - 1)
                     data["start"] = default.isoformat()
-                except ValueError:
+                except (ValueError, OverflowError):
                     pass  # the bad end date is reported beside its field
         super().__init__(data, **kwargs)
 
@@ -46,6 +48,11 @@ class RangeForm(NhsFormMixin, forms.Form):
         cleaned = super().clean()
         today = timezone.localdate()
         end = cleaned.get("end") or today
+        for name in ("start", "end"):
+            if cleaned.get(name) and cleaned[name] < EARLIEST_DAY:
+                self.add_error(name, f"Choose a day from {EARLIEST_DAY:%d %B %Y} on.")
+        if self.errors:
+            return cleaned
         start = cleaned.get("start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
         if end > today:
             self.add_error("end", "The figures go up to today: choose today or an earlier day.")

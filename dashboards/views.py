@@ -67,6 +67,8 @@ def _place(options: page.Choices, raw: str | None):
     if raw in (None, ""):
         return None, None
     kind, _, pk = raw.partition("-")
+    if not pk:
+        raise Http404("No such place in your dashboards.")
     if kind == "site":
         return _pick(options.sites, pk), None
     if kind == "ward":

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboards import selectors
+from dashboards.forms import EARLIEST_DAY
 from interop.api.views import PERMISSIONS
 
 MAX_DAYS = 366
@@ -75,6 +76,8 @@ class DailyFiguresView(APIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         end = data.get("end") or timezone.localdate()
+        if end < EARLIEST_DAY or data.get("start", end) < EARLIEST_DAY:
+            raise ValidationError({"start": f"Give days from {EARLIEST_DAY.isoformat()} on."})
         start = data.get("start") or end - dt.timedelta(days=29)
         if start > end or (end - start).days >= MAX_DAYS:
             raise ValidationError({"start": f"Give a range of 1 to {MAX_DAYS} days, start first."})

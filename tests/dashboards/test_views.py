@@ -73,7 +73,7 @@ def test_a_social_worker_gets_404_for_another_council(client, social_worker, oth
 
 
 @pytest.mark.parametrize(
-    "query", ["place=site-999999", "place=ward-abc", "place=bed-1", "pathway=7"]
+    "query", ["place=site-999999", "place=ward-abc", "place=bed-1", "place=ward-", "pathway=7"]
 )
 def test_unknown_places_and_pathways_are_404(client, system_leader, query):
     client.force_login(system_leader)
@@ -196,6 +196,8 @@ def test_a_bad_date_range_is_explained_beside_the_field(client, system_leader):
         (f"start={today()}&end={ago(3)}", "must start on or before"),
         ("start=yesterday", "Enter a valid date"),
         (f"start={ago(800)}", "at most 731 days"),
+        ("end=0001-01-05", "Choose a day from 01 January 2000 on"),
+        ("start=0001-01-01&end=0001-01-02", "Choose a day from 01 January 2000 on"),
     ):
         response = client.get(f"{url}?{query}")
         assert response.status_code == 422, query
