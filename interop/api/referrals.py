@@ -136,7 +136,7 @@ class ReferralViewSet(
         responses={201: ReferralSerializer},
         parameters=[IF_MATCH],
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def transitions(self, request, pk=None):
         """The referral's steps; POST takes the next one (If-Match with the referral's ETag)."""
         referral = get_object_or_404(self.get_queryset(), pk=pk)

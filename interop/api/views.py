@@ -217,7 +217,7 @@ class AdmissionViewSet(
         responses={201: s.AdmissionSerializer},
         parameters=[IF_MATCH],
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def reviews(self, request, pk=None):
         """Criteria-to-reside reviews: every one kept; a new one may move the discharge ready date."""
         if request.method == "GET":
@@ -237,7 +237,7 @@ class AdmissionViewSet(
     @extend_schema(
         methods=["POST"], request=s.EddInput, responses=s.AdmissionSerializer, parameters=[IF_MATCH]
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def edd(self, request, pk=None):
         """The expected date of discharge and every earlier value."""
         if request.method == "GET":
@@ -257,7 +257,7 @@ class AdmissionViewSet(
         responses=s.AdmissionSerializer,
         parameters=[IF_MATCH],
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def pathway(self, request, pk=None):
         """The planned discharge pathway and its history."""
         if request.method == "GET":
@@ -281,7 +281,7 @@ class AdmissionViewSet(
         responses={201: s.AdmissionSerializer},
         parameters=[IF_MATCH],
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def delays(self, request, pk=None):
         """Delay episodes: why a patient ready to leave is still here."""
         if request.method == "GET":
@@ -324,7 +324,9 @@ class AdmissionViewSet(
         return self._changed(admission)
 
     @extend_schema(responses=s.WardStaySerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="ward-stays")
+    # These histories come whole, not in pages (pagination_class=None on each action says so,
+    # or the schema would describe a page).
+    @action(detail=True, methods=["get"], url_path="ward-stays", pagination_class=None)
     def ward_stays(self, request, pk=None):
         """Each ward and bed the patient was on, with when."""
         admission = get_object_or_404(self.get_queryset(), pk=pk)
