@@ -10,7 +10,7 @@ from functools import partial
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from dashboards.triggers import flow_changed
@@ -246,13 +246,16 @@ def _plan_pathway(admission: Admission, *, by: User, pathway: str) -> None:
         )
 
 
+def _referrals_locked() -> QuerySet[Referral]:
+    """Referrals locked for a write, with what the steps and the audit read."""
+    return Referral.objects.select_for_update(of=("self",)).select_related(
+        "admission__site", "admission__patient", "service", "pathway"
+    )
+
+
 def _locked(referral: Referral, expected_version: int | None) -> Referral:
     """Lock the referral row and check the editor saw its latest version."""
-    locked = (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("admission__site", "admission__patient", "service", "pathway")
-        .get(pk=referral.pk)
-    )
+    locked = _referrals_locked().get(pk=referral.pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleReferral(current=locked)
     return locked
@@ -495,11 +498,7 @@ def referral_admission_left(*, admission: Admission, by: User | None) -> Referra
     Called by the discharge service inside its transaction (see pathways.apps).
     """
     referral = (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("admission__site", "admission__patient", "service", "pathway")
-        .filter(admission=admission)
-        .exclude(state__in=CLOSED_STATES)
-        .first()
+        _referrals_locked().filter(admission=admission).exclude(state__in=CLOSED_STATES).first()
     )
     if referral is None:
         return None
@@ -532,8 +531,7 @@ def referral_patient_readmitted(*, admission: Admission, by: User | None) -> lis
     if admission.method != Admission.Method.EMERGENCY:
         return []
     referrals = list(
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("admission__site", "admission__patient", "service", "pathway")
+        _referrals_locked()
         .filter(
             admission__patient_id=admission.patient_id,
             admission__discharged_at__lte=admission.admitted_at,

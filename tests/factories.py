@@ -177,11 +177,11 @@ class ReferralFactory(factory.django.DjangoModelFactory):
 # --- Flow dashboard snapshots (derived rows, built directly for page tests) --------------------
 
 
-class DailyCensusFactory(factory.django.DjangoModelFactory):
-    """A census row: patients in a bed at a day's midnight on one ward."""
+class DailyRowFactory(factory.django.DjangoModelFactory):
+    """What every snapshot row has: today, a ward (and its site) and a council of residence."""
 
     class Meta:
-        model = "dashboards.DailyCensus"
+        abstract = True
 
     day = factory.LazyFunction(timezone.localdate)
     ward = factory.SubFactory(WardFactory)
@@ -189,6 +189,14 @@ class DailyCensusFactory(factory.django.DjangoModelFactory):
     council = factory.SubFactory(
         OrganisationFactory, kind=Organisation.Kind.LOCAL_AUTHORITY, ods_code="E08000035"
     )
+
+
+class DailyCensusFactory(DailyRowFactory):
+    """A census row: patients in a bed at a day's midnight on one ward."""
+
+    class Meta:
+        model = "dashboards.DailyCensus"
+
     pathway = ""
     occupied = 20
     nctr = 4
@@ -200,18 +208,12 @@ class DailyCensusFactory(factory.django.DjangoModelFactory):
     los_21_days = 25
 
 
-class DailyDischargesFactory(factory.django.DjangoModelFactory):
+class DailyDischargesFactory(DailyRowFactory):
     """A row of discharges on a day from one ward on one pathway to one destination."""
 
     class Meta:
         model = "dashboards.DailyDischarges"
 
-    day = factory.LazyFunction(timezone.localdate)
-    ward = factory.SubFactory(WardFactory)
-    site = factory.LazyAttribute(lambda o: o.ward.site)
-    council = factory.SubFactory(
-        OrganisationFactory, kind=Organisation.Kind.LOCAL_AUTHORITY, ods_code="E08000035"
-    )
     pathway = "0"
     destination = "usual_residence"
     discharges = 5
@@ -227,36 +229,24 @@ class DailyDischargesFactory(factory.django.DjangoModelFactory):
     days_away = 30
 
 
-class DailyDelayFactory(factory.django.DjangoModelFactory):
+class DailyDelayFactory(DailyRowFactory):
     """Delayed patients at a day's midnight on one ward for one reason."""
 
     class Meta:
         model = "dashboards.DailyDelay"
 
-    day = factory.LazyFunction(timezone.localdate)
-    ward = factory.SubFactory(WardFactory)
-    site = factory.LazyAttribute(lambda o: o.ward.site)
-    council = factory.SubFactory(
-        OrganisationFactory, kind=Organisation.Kind.LOCAL_AUTHORITY, ods_code="E08000035"
-    )
     pathway = ""
     reason = "HOS03"
     family = "Hospital process"
     patients = 4
 
 
-class DailyTransfersFactory(factory.django.DjangoModelFactory):
+class DailyTransfersFactory(DailyRowFactory):
     """Transfers of care of the people discharged on a day from one ward to one kind of service."""
 
     class Meta:
         model = "dashboards.DailyTransfers"
 
-    day = factory.LazyFunction(timezone.localdate)
-    ward = factory.SubFactory(WardFactory)
-    site = factory.LazyAttribute(lambda o: o.ward.site)
-    council = factory.SubFactory(
-        OrganisationFactory, kind=Organisation.Kind.LOCAL_AUTHORITY, ods_code="E08000035"
-    )
     pathway = "1"
     kind = "home_reablement"
     transfers = 6
@@ -272,17 +262,11 @@ class DailyTransfersFactory(factory.django.DjangoModelFactory):
     at_home_91 = 1
 
 
-class DailyAdmissionsFactory(factory.django.DjangoModelFactory):
+class DailyAdmissionsFactory(DailyRowFactory):
     """Admissions on a day to one ward."""
 
     class Meta:
         model = "dashboards.DailyAdmissions"
 
-    day = factory.LazyFunction(timezone.localdate)
-    ward = factory.SubFactory(WardFactory)
-    site = factory.LazyAttribute(lambda o: o.ward.site)
-    council = factory.SubFactory(
-        OrganisationFactory, kind=Organisation.Kind.LOCAL_AUTHORITY, ods_code="E08000035"
-    )
     method = "emergency"
     admissions = 6
