@@ -98,6 +98,21 @@ def test_ward_staff_see_only_their_own_trusts_figures(client, ward_nurse, outsid
     assert "Ward 7" not in html.replace("Riverside Ward 7", "")
 
 
+def test_another_trusts_ward_staff_do_not_see_our_transfers_of_care(
+    client, ward_nurse, outsider, ward, council
+):
+    DailyTransfersFactory(day=ago(1), ward=ward, council=council, transfers=7)
+    client.force_login(outsider)
+    html = client.get(reverse("dashboards:index")).content.decode()
+    transfers = html[html.index('id="table-transfers"') :]
+    assert "No figures for this view." in transfers[: transfers.index("</table>")]
+    csv = client.get(reverse("dashboards:export", args=["csv"])).content.decode()
+    assert ",7," not in csv
+    client.force_login(ward_nurse)
+    html = client.get(reverse("dashboards:index")).content.decode()
+    assert "All transfers of care" in html
+
+
 def test_a_social_worker_sees_their_councils_residents_wherever_they_are(
     client, social_worker, two_trusts
 ):
