@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import QueryDict
 from django.utils import timezone
 
 from discharge.models import Admission, DelayEpisode, DelayReason, Patient
-from discharge.selectors import BoardRow, ward_board
+from discharge.selectors import BoardRow, admissions_visible_to, ward_board
 from homefirst.models import Organisation, User, Ward
 from homefirst.selectors import WARD_ROLES, organisation_ids
 from pathways.access import (
@@ -597,15 +597,41 @@ def ward_referral_rows(*, user: User, ward: Ward) -> list[BoardRow]:
 
 
 def ward_referrals_version(*, user: User, ward: Ward) -> tuple:
-    """What decides the board's referral statuses, for their ETag, in one query."""
-    summary = (
-        referrals_visible_to(user)
-        .filter(admission__current_ward=ward, admission__status=Admission.Status.IN_HOSPITAL)
-        .aggregate(
-            n=Count("pk"), last=Max("updated_at"), admission_last=Max("admission__updated_at")
+    """What decides the board's referral statuses, for their ETag, in one query.
+
+    Per inpatient, what the status cell reads (board_status.html): the name, the planned
+    pathway, the discharge ready date, the open delay's reason and the referrals' latest
+    change. Not the admission's version: a review or EDD saved elsewhere on the row leaves
+    the statuses as they were, so the ward's tablets get a 304 rather than every status again.
+    """
+    referrals = (
+        Referral.objects.filter(admission=OuterRef("pk"))
+        .order_by()
+        .values("admission")
+        .annotate(n=Count("pk"), last=Max("updated_at"))
+    )
+    open_delay = DelayEpisode.objects.filter(admission=OuterRef("pk"), ended_at__isnull=True)
+    rows = (
+        admissions_visible_to(user)
+        .filter(current_ward=ward, status=Admission.Status.IN_HOSPITAL)
+        .annotate(
+            referral_count=Subquery(referrals.values("n")),
+            referral_changed=Subquery(referrals.values("last")),
+            delay_reason=Subquery(open_delay.values("reason_id")[:1]),
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "patient__given_name",
+            "patient__family_name",
+            "planned_pathway_id",
+            "discharge_ready_date",
+            "delay_reason",
+            "referral_count",
+            "referral_changed",
         )
     )
-    return (summary["n"], summary["last"], summary["admission_last"])
+    return tuple(rows)
 
 
 def councils() -> QuerySet[Organisation]:

@@ -340,17 +340,21 @@ def board_delay_confirm(request: HttpRequest, admission_id: int) -> HttpResponse
     except ValueError:
         expected = 0
     status, extra = 200, {"saved_edit": _Saved}
-    try:
-        services.referral_delay_reason_confirm(
-            referral=referral,
-            by=request.user,
-            reason=referral.proposed_delay_reason_id,
-            expected_version=expected,
-        )
-    except StaleEdit:
+    if request.POST.get("reason") != referral.proposed_delay_reason_id:
+        # The suggestion changed after the nurse saw it: confirm only what was shown.
         status, extra = 409, {}
-    except ValidationError:
-        status, extra = 422, {}
+    else:
+        try:
+            services.referral_delay_reason_confirm(
+                referral=referral,
+                by=request.user,
+                reason=referral.proposed_delay_reason_id,
+                expected_version=expected,
+            )
+        except StaleEdit:
+            status, extra = 409, {}
+        except ValidationError:
+            status, extra = 422, {}
     fresh = discharge_selectors.board_admission_for_edit(
         user=request.user, admission_id=admission_id
     )

@@ -52,7 +52,7 @@ BURN_IN_DAYS = 42
 # Beds occupied on average over the day. Discharges happen in the afternoon and arrivals
 # through the evening and night, so the morning board round sees about 90%.
 OCCUPANCY = 0.83
-# The seeded "now": 09:30 today, in the middle of the morning board round.
+# The seeded "now": 09:30, in the middle of the morning board round (see demo_today).
 NOW_MINUTE = 9 * HOUR + 30
 # Board rounds start between 08:15 and 09:00 and take up to two and a half hours.
 ROUND_START = 8 * HOUR + 15
@@ -65,6 +65,18 @@ LONGEST_ACUTE_DAYS = 120
 LONGEST_DELAY_DAYS = 90
 
 Progress = Callable[..., tqdm]
+
+
+def demo_today(now: dt.datetime | None = None) -> dt.date:
+    """The day whose 09:30 is the seeded "now": today from 09:30, yesterday before then.
+
+    So a city seeded in the night holds nothing in the future: a nurse reviewing a patient at
+    01:00 is never refused for coming before a review the demo put at 08:45.
+    """
+    local = timezone.localtime(now)
+    morning_round = local.replace(hour=NOW_MINUTE // HOUR, minute=NOW_MINUTE % HOUR)
+    morning_round = morning_round.replace(second=0, microsecond=0)
+    return local.date() if local >= morning_round else local.date() - dt.timedelta(days=1)
 
 
 class Clock:
@@ -527,7 +539,7 @@ _COURSE_OF_GROUP = {
 
 
 def simulate(city: c.City, *, days: int, seed: int, today: dt.date, progress: Progress) -> Flow:
-    """Run the flow for ``days`` days (after a burn-in) up to 09:30 today."""
+    """Run the flow for ``days`` days (after a burn-in) up to 09:30 on ``today``."""
     return Simulation(city, days=days, seed=seed, today=today).run(progress)
 
 
@@ -1082,7 +1094,7 @@ def demo_seed(
     today: dt.date | None = None,
     progress: Progress = _silent,
 ) -> Summary | None:
-    """Build the city and ``days`` days of history up to this morning; None when skipped.
+    """Build the city and ``days`` days of history up to the latest 09:30 (demo_today); None when skipped.
 
     One transaction: a failure leaves nothing behind. Raises DemoDataExists when the city
     is already there and neither ``reset`` nor ``if_empty`` says what to do about it.
@@ -1091,7 +1103,7 @@ def demo_seed(
         raise ValueError("The history needs at least one day.")
     if if_empty and city_exists():
         return None
-    today = today or timezone.localdate()
+    today = today or demo_today()
     with transaction.atomic():
         if reset:
             city_reset()

@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from discharge.models import Admission
-from homefirst.demo.history import demo_seed
+from homefirst.demo.history import demo_seed, demo_today
 from homefirst.demo.transfers import NOW_TIME
 from pathways.delay_reasons import propose_delay_reason
 from pathways.models import Referral, ReferralTransition, Service, ServiceCapacity
@@ -41,7 +41,7 @@ def test_every_kind_of_service_exists_with_areas_and_a_week_of_capacity(seeded):
     kinds = set(Service.objects.values_list("kind", flat=True))
     assert kinds == {k.value for k in Service.Kind}
     assert not Service.objects.annotate(n=Count("service_areas")).filter(n=0).exists()
-    today = timezone.localdate()
+    today = demo_today()
     week = [today + dt.timedelta(days=i) for i in range(7)]
     for service in Service.objects.all():
         days = set(ServiceCapacity.objects.filter(service=service).values_list("day", flat=True))
@@ -67,10 +67,10 @@ def test_todays_inpatients_have_referrals_at_every_stage_and_past_discharges_fin
 
 
 def test_each_referral_is_a_legal_walk_through_the_state_machine(seeded):
-    # The demo's clock: its "now" is 09:30 today (the morning board round), whatever the hour
-    # the city was seeded, so no step may come after that.
-    seeded_now = timezone.make_aware(dt.datetime.combine(timezone.localdate(), NOW_TIME))
-    now = max(timezone.now(), seeded_now)
+    # The demo's clock: its "now" is the latest 09:30 (the morning board round), so no step
+    # may come after that, nor after the real now.
+    now = timezone.make_aware(dt.datetime.combine(demo_today(), NOW_TIME))
+    assert now <= timezone.now()
     referrals = Referral.objects.select_related("admission", "service").prefetch_related(
         "transitions"
     )

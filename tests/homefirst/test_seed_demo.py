@@ -22,6 +22,7 @@ from discharge.models import (
     Patient,
     WardStay,
 )
+from homefirst.demo.history import demo_today
 from homefirst.demo.personas import ADMIN_USERNAME, DEMO_PASSWORD, PERSONAS, TRUST_ODS
 from homefirst.models import Membership, Organisation, User, Ward
 
@@ -170,8 +171,23 @@ def test_latest_review_is_the_newest_review(seeded):
         assert latest == newest.get(admission_id)
 
 
+@pytest.mark.parametrize(
+    ("local_time", "day"),
+    [
+        ("2026-03-29 00:30", "2026-03-28"),  # the night the clocks go forward
+        ("2026-11-23 09:29", "2026-11-22"),
+        ("2026-11-23 09:30", "2026-11-23"),
+        ("2026-11-23 23:59", "2026-11-23"),
+        ("2026-10-25 01:30", "2026-10-24"),  # the hour that happens twice
+    ],
+)
+def test_the_demo_now_is_the_latest_morning_round_never_in_the_future(local_time, day):
+    local = timezone.make_aware(dt.datetime.fromisoformat(local_time))
+    assert demo_today(local) == dt.date.fromisoformat(day)
+
+
 def test_the_morning_board_round_is_under_way(seeded):
-    today = timezone.localdate()
+    today = demo_today()
     inpatients = list(
         Admission.objects.filter(status=Status.IN_HOSPITAL).select_related("latest_review")
     )
@@ -185,7 +201,7 @@ def test_the_morning_board_round_is_under_way(seeded):
 
 
 def test_some_inpatients_are_long_stays_and_some_wait_with_a_reason(seeded):
-    today = timezone.localdate()
+    today = demo_today()
     inpatients = Admission.objects.filter(status=Status.IN_HOSPITAL)
     stays = [a.length_of_stay(today) for a in inpatients]
     assert any(days >= 7 for days in stays)

@@ -720,15 +720,44 @@ def test_confirming_the_suggestion_on_the_board_records_the_delay(
     drive(referral, State.OFFERED, by=everyone, service=service)
     referral.admission.refresh_from_db()
     client.force_login(ward_nurse)
+    board = client.get(reverse("discharge:board", args=[referral.admission.current_ward_id]))
+    # The Confirm button sends the reason it shows and the version of the row it sits in.
+    assert f'hx-include="#admission-version-{referral.admission_id}"' in board.content.decode()
+    assert (
+        f'id="admission-version-{referral.admission_id}" name="expected_version" '
+        f'value="{referral.admission.version}"' in board.content.decode()
+    )
     response = client.post(
         reverse("pathways:board_delay_confirm", args=[referral.admission_id]),
-        {"expected_version": referral.admission.version},
+        {"expected_version": referral.admission.version, "reason": "CAP05"},
         **HTMX,
     )
     assert response.status_code == 200
     assert response["HX-Trigger"] == "boardChanged"
     assert "Saved: delay reason" in response.content.decode()
     assert DelayEpisode.objects.get().reason_id == "CAP05"
+
+
+def test_confirming_a_suggestion_that_has_since_changed_answers_409(
+    client, ward_nurse, referral, everyone, service
+):
+    discharge_services.ctr_review_record(
+        admission=referral.admission, by=ward_nurse, expected_version=None
+    )
+    drive(referral, State.OFFERED, by=everyone, service=service)
+    referral.admission.refresh_from_db()
+    client.force_login(ward_nurse)
+    response = client.post(
+        reverse("pathways:board_delay_confirm", args=[referral.admission_id]),
+        {"expected_version": referral.admission.version, "reason": "CAP01"},
+        **HTMX,
+    )
+    assert response.status_code == 409
+    assert not DelayEpisode.objects.exists()
+    # The row comes back with the suggestion as it is now, for the nurse to confirm.
+    assert "Home-based rehabilitation, reablement or recovery services not yet available" in (
+        response.content.decode()
+    )
 
 
 def test_a_stale_board_confirmation_answers_409(client, ward_nurse, referral):
@@ -801,6 +830,36 @@ def test_polled_regions_answer_304_until_something_changes(
     assert changed.status_code == 200
     assert changed["ETag"] != etag
     assert "Triaged by the hub" in changed.content.decode()
+
+
+def test_the_board_statuses_stay_304_through_a_review_or_edd_and_move_with_the_pathway(
+    client, ward_nurse, referral
+):
+    admission = referral.admission
+    url = reverse("pathways:ward_referral_statuses", args=[admission.current_ward_id])
+    client.force_login(ward_nurse)
+    etag = _poll(client, url)["ETag"]
+    discharge_services.edd_set(
+        admission=admission,
+        by=ward_nurse,
+        expected_discharge_date=timezone.localdate() + dt.timedelta(days=3),
+        expected_version=None,
+    )
+    # A review that leaves the patient meeting the criteria changes nothing the statuses show.
+    discharge_services.ctr_review_record(
+        admission=admission, by=ward_nurse, criteria=["03"], expected_version=None
+    )
+    assert _poll(client, url, etag).status_code == 304
+    pathway = "3" if admission.planned_pathway_id != "3" else "2"
+    discharge_services.planned_pathway_set(
+        admission=admission, by=ward_nurse, pathway=pathway, expected_version=None
+    )
+    moved = _poll(client, url, etag)
+    assert moved.status_code == 200 and moved["ETag"] != etag
+    etag = moved["ETag"]
+    # Ready to leave: the discharge ready date is set, so a suggested delay reason may show.
+    discharge_services.ctr_review_record(admission=admission, by=ward_nurse, expected_version=None)
+    assert _poll(client, url, etag).status_code == 200
 
 
 def test_the_etag_depends_on_who_asks(client, discharge_coordinator, social_worker, referral):

@@ -16,7 +16,7 @@ from homefirst.demo import history
 class Command(BaseCommand):
     help = (
         "Create the demo city (trust, councils, providers, wards, demo logins) and DAYS days "
-        "of patient flow up to this morning. The same --seed gives the same data."
+        "of patient flow up to the latest 09:30. The same --seed gives the same data."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
