@@ -189,29 +189,31 @@ def _with_recovery_plan(admissions: QuerySet[Admission]) -> QuerySet[Admission]:
     )
 
 
+def with_transfer_status_data(admissions: QuerySet[Admission]) -> QuerySet[Admission]:
+    """Prefetch what a row's transfer-of-care status shows (pathways/includes/board_status.html):
+    the open delay (as ``open_delays``) and the open referrals (as ``open_referrals``)."""
+    return admissions.select_related("patient").prefetch_related(
+        Prefetch(
+            "delays",
+            queryset=DelayEpisode.objects.filter(ended_at__isnull=True).select_related("reason"),
+            to_attr="open_delays",
+        ),
+        Prefetch(
+            "transfer_referrals",
+            queryset=Referral.objects.exclude(state__in=CLOSED_STATES).select_related(
+                "service", "proposed_delay_reason"
+            ),
+            to_attr="open_referrals",
+        ),
+    )
+
+
 def with_board_data(admissions: QuerySet[Admission]) -> QuerySet[Admission]:
     """Join and prefetch everything a board row shows, so rows cost no extra queries."""
-    return (
+    return with_transfer_status_data(
         _with_recovery_plan(admissions)
-        .select_related("patient", "planned_pathway", "updated_by", "latest_review", "current_ward")
-        .prefetch_related(
-            Prefetch("latest_review__criteria"),
-            Prefetch(
-                "delays",
-                queryset=DelayEpisode.objects.filter(ended_at__isnull=True).select_related(
-                    "reason"
-                ),
-                to_attr="open_delays",
-            ),
-            # The transfer of care's status on the row (pathways/includes/board_status.html).
-            Prefetch(
-                "transfer_referrals",
-                queryset=Referral.objects.exclude(state__in=CLOSED_STATES).select_related(
-                    "service", "proposed_delay_reason"
-                ),
-                to_attr="open_referrals",
-            ),
-        )
+        .select_related("planned_pathway", "updated_by", "latest_review", "current_ward")
+        .prefetch_related("latest_review__criteria")
     )
 
 

@@ -312,7 +312,7 @@ def ward_referral_statuses(request: HttpRequest, ward_id: int) -> HttpResponse:
     etag = etag_of(request.user.pk, ward.pk, *version)
 
     def statuses() -> HttpResponse:
-        rows = selectors.ward_referral_rows(user=request.user, ward=ward)
+        rows = selectors.ward_status_rows(user=request.user, ward=ward)
         log_shown(request, (row.admission.patient_id for row in rows))
         context = {"ward": ward, "rows": rows, "transfer_etag": etag}
         return render(request, "pathways/ward_statuses.html", context)

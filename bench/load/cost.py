@@ -25,12 +25,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "homefirst.settings.local")
 os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402
 
@@ -45,6 +47,7 @@ from discharge.models import Admission  # noqa: E402
 from homefirst.models import User  # noqa: E402
 
 Request = Callable[[], object]
+FORM_ENCODED = "application/x-www-form-urlencoded"
 
 
 def signed_in(username: str) -> Client:
@@ -122,7 +125,9 @@ class WardRequests:
 
     def save(self) -> object:
         path, form, target = self.pending
-        response = self.client.post(path, form.pairs(), headers=htmx(target))
+        response = self.client.post(
+            path, urlencode(form.pairs()), content_type=FORM_ENCODED, headers=htmx(target)
+        )
         assert response.status_code == 200, (path, response.status_code)
         return response
 
