@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -612,9 +612,11 @@ def ward_referrals_version(*, user: User, ward: Ward) -> tuple:
     """What decides the board's referral statuses, for their ETag, in one query.
 
     Per inpatient, what the status cell reads (board_status.html): the name, the planned
-    pathway, the discharge ready date, the open delay's reason and the referrals' latest
-    change. Not the admission's version: a review or EDD saved elsewhere on the row leaves
-    the statuses as they were, so the ward's tablets get a 304 rather than every status again.
+    pathway and the referrals' latest change; and, only while an open referral suggests a
+    delay reason, whether the patient is ready to leave and the open delay's reason (which
+    decide whether the suggestion shows). Not the admission's version, nor its discharge ready
+    date otherwise: a review or EDD saved elsewhere on the row leaves the statuses as they
+    were, so the ward's tablets get a 304 rather than every status again.
     """
     referrals = (
         Referral.objects.filter(admission=OuterRef("pk"))
@@ -622,6 +624,9 @@ def ward_referrals_version(*, user: User, ward: Ward) -> tuple:
         .values("admission")
         .annotate(n=Count("pk"), last=Max("updated_at"))
     )
+    suggesting = Referral.objects.filter(
+        admission=OuterRef("pk"), proposed_delay_reason__isnull=False
+    ).exclude(state__in=CLOSED_STATES)
     open_delay = DelayEpisode.objects.filter(admission=OuterRef("pk"), ended_at__isnull=True)
     rows = (
         admissions_visible_to(user)
@@ -629,6 +634,7 @@ def ward_referrals_version(*, user: User, ward: Ward) -> tuple:
         .annotate(
             referral_count=Subquery(referrals.values("n")),
             referral_changed=Subquery(referrals.values("last")),
+            suggests=Exists(suggesting),
             delay_reason=Subquery(open_delay.values("reason_id")[:1]),
         )
         .order_by("pk")
@@ -637,13 +643,14 @@ def ward_referrals_version(*, user: User, ward: Ward) -> tuple:
             "patient__given_name",
             "patient__family_name",
             "planned_pathway_id",
-            "discharge_ready_date",
-            "delay_reason",
             "referral_count",
             "referral_changed",
+            "suggests",
+            "discharge_ready_date",
+            "delay_reason",
         )
     )
-    return tuple(rows)
+    return tuple((*row[:6], (row[7] is not None, row[8]) if row[6] else None) for row in rows)
 
 
 def councils() -> QuerySet[Organisation]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
@@ -126,6 +126,13 @@ def _log_record_view(request: HttpRequest, plan: RecoveryPlan) -> None:
     log_shown(request, [plan.patient_id])
 
 
+def _refuse_family_unless(request: HttpRequest, plan: RecoveryPlan, *, family_may: bool) -> None:
+    """Refuse (403) a relative the form for a part of the plan they may not change, as its save
+    would be refused: they read the whole plan but change only some sections."""
+    if not family_may and selectors.is_family_on(plan, request.user):
+        raise PermissionDenied("You can read this plan but not change this part of it.")
+
+
 def _guarded(handler: Callable[[], HttpResponse]) -> HttpResponse:
     try:
         return handler()
@@ -185,6 +192,7 @@ def plan_history(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def plan_close(request: HttpRequest, plan_id: int) -> HttpResponse:
     view = _view(request, plan_id)
+    _refuse_family_unless(request, view.plan, family_may=False)
     if request.method == "GET":
         _log_record_view(request, view.plan)
     form = forms.CloseForm(request.POST if request.method == "POST" else None)
@@ -222,6 +230,7 @@ def section_edit(request: HttpRequest, plan_id: int, key: str) -> HttpResponse:
     """Edit a text section; a save merges with others' edits or answers 409 with both values."""
     spec = SECTIONS_BY_KEY.get(key) or _section_key("")
     view = _view(request, plan_id)
+    _refuse_family_unless(request, view.plan, family_may=spec.family_may_edit)
     form_class = forms.section_form_class(spec)
     current = view.sections[key]
     if request.method == "GET":
@@ -324,6 +333,7 @@ def _kind(kind: str) -> ItemKind:
 def item_add(request: HttpRequest, plan_id: int, kind: str) -> HttpResponse:
     item_kind = _kind(kind)
     view = _view(request, plan_id)
+    _refuse_family_unless(request, view.plan, family_may=False)
     form = item_kind.add_form(
         request.POST if request.method == "POST" else None, **_form_kwargs(item_kind, view.plan)
     )
@@ -348,6 +358,7 @@ def item_edit(request: HttpRequest, plan_id: int, kind: str, item_id: int) -> Ht
     item_kind = _kind(kind)
     view = _view(request, plan_id)
     item = get_object_or_404(item_kind.model.objects.filter(plan=view.plan), pk=item_id)
+    _refuse_family_unless(request, view.plan, family_may=False)
     form_kwargs = _form_kwargs(item_kind, view.plan)
     if request.method == "GET":
         initial = {name: getattr(item, name) for name in item_kind.fields}

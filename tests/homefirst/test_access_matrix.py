@@ -197,8 +197,10 @@ PAGES: list[Row] = [
     ),
     *[
         Row(f"recovery_plans:{name}", expect(SEES_PLAN), plan)
-        for name in ("plan", "print", "history", "close", "people")
+        for name in ("plan", "print", "history", "people")
     ],
+    # The family reads the whole plan but changes only "about me": other forms are refused.
+    Row("recovery_plans:close", expect(SEES_PLAN, family_member=403), plan),
     Row("recovery_plans:poll", expect(SEES_PLAN), plan, htmx=True),
     Row(
         "recovery_plans:section",
@@ -212,6 +214,13 @@ PAGES: list[Row] = [
         lambda w: plan(w, key="about_me"),
         htmx=True,
     ),
+    Row(
+        "recovery_plans:section_edit",
+        expect(SEES_PLAN, family_member=403),
+        lambda w: plan(w, key="support_network"),
+        htmx=True,
+        label="staff only",
+    ),
     *get_and_post(
         "recovery_plans:comment", lambda w: plan(w, key="about_me"), SEES_PLAN, 422, htmx=True
     ),
@@ -222,7 +231,7 @@ PAGES: list[Row] = [
     *[
         Row(
             "recovery_plans:item_add",
-            expect(SEES_PLAN),
+            expect(SEES_PLAN, family_member=403),
             lambda w, kind=kind: plan(w, kind=kind),
             htmx=True,
             label=kind,
@@ -232,7 +241,7 @@ PAGES: list[Row] = [
     *[
         Row(
             "recovery_plans:item_edit",
-            expect(SEES_PLAN),
+            expect(SEES_PLAN, family_member=403),
             lambda w, kind=kind: plan(w, kind=kind, item_id=w.items[kind]),
             htmx=True,
             label=kind,

@@ -5,9 +5,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from discharge import services as discharge_services
+from discharge.models import DelayEpisode
 from pathways.models import Referral
 from pathways.transitions import State
-from tests.pathways.conftest import PHONE
+from tests.pathways.conftest import PHONE, drive
 
 # The live server needs committed data; serialized_rollback restores the reference data.
 pytestmark = [
@@ -120,3 +121,20 @@ def test_ward_refers_hub_offers_provider_accepts_ward_discharges_provider_visits
         "discharge",
         "first_visit",
     ]
+
+
+def test_the_ward_confirms_the_suggested_delay_reason_on_the_board(
+    open_as, referral, ward_nurse, everyone, service
+):
+    admission = referral.admission
+    discharge_services.ctr_review_record(admission=admission, by=ward_nurse, expected_version=None)
+    drive(referral, State.OFFERED, by=everyone, service=service)
+    board = open_as(ward_nurse, f"/wards/{admission.current_ward_id}/")
+    row = board.locator(f"#admission-{admission.pk}")
+    expect(row).to_contain_text("Suggested delay reason")
+    name = admission.patient.full_name
+    # The button takes the version from its row (hx-include) and the reason it shows.
+    row.get_by_role("button", name=f"Confirm suggested delay reason for {name}").click()
+    expect(row).to_contain_text("Saved: delay reason")
+    assert DelayEpisode.objects.get(admission=admission).reason_id == "CAP05"
+    expect(row).not_to_contain_text("Suggested delay reason")

@@ -832,10 +832,16 @@ def test_polled_regions_answer_304_until_something_changes(
     assert "Triaged by the hub" in changed.content.decode()
 
 
-def test_the_board_statuses_stay_304_through_a_review_or_edd_and_move_with_the_pathway(
-    client, ward_nurse, referral
+def test_the_board_statuses_stay_304_until_something_they_show_changes(
+    client, ward_nurse, referral, everyone, service
 ):
+    # An offered referral suggests a delay reason, shown once the patient is ready to leave.
+    drive(referral, State.OFFERED, by=everyone, service=service)
     admission = referral.admission
+    unreferred = AdmissionFactory(
+        current_ward=admission.current_ward,
+        patient__local_authority=admission.patient.local_authority,
+    )
     url = reverse("pathways:ward_referral_statuses", args=[admission.current_ward_id])
     client.force_login(ward_nurse)
     etag = _poll(client, url)["ETag"]
@@ -845,21 +851,23 @@ def test_the_board_statuses_stay_304_through_a_review_or_edd_and_move_with_the_p
         expected_discharge_date=timezone.localdate() + dt.timedelta(days=3),
         expected_version=None,
     )
-    # A review that leaves the patient meeting the criteria changes nothing the statuses show.
     discharge_services.ctr_review_record(
         admission=admission, by=ward_nurse, criteria=["03"], expected_version=None
     )
+    # Ready to leave, but nothing suggests a delay reason for this one: its status is as it was.
+    discharge_services.ctr_review_record(admission=unreferred, by=ward_nurse, expected_version=None)
     assert _poll(client, url, etag).status_code == 304
-    pathway = "3" if admission.planned_pathway_id != "3" else "2"
+    # Ready to leave with a suggestion: the Confirm button appears.
+    discharge_services.ctr_review_record(admission=admission, by=ward_nurse, expected_version=None)
+    ready = _poll(client, url, etag)
+    assert ready.status_code == 200 and "Suggested delay reason" in ready.content.decode()
+    etag = ready["ETag"]
+    pathway = "3" if unreferred.planned_pathway_id != "3" else "2"
     discharge_services.planned_pathway_set(
-        admission=admission, by=ward_nurse, pathway=pathway, expected_version=None
+        admission=unreferred, by=ward_nurse, pathway=pathway, expected_version=None
     )
     moved = _poll(client, url, etag)
     assert moved.status_code == 200 and moved["ETag"] != etag
-    etag = moved["ETag"]
-    # Ready to leave: the discharge ready date is set, so a suggested delay reason may show.
-    discharge_services.ctr_review_record(admission=admission, by=ward_nurse, expected_version=None)
-    assert _poll(client, url, etag).status_code == 200
 
 
 def test_the_etag_depends_on_who_asks(client, discharge_coordinator, social_worker, referral):

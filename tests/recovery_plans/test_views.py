@@ -611,3 +611,29 @@ def test_family_see_no_referral_details(client, relative, admission, plan):
     client.force_login(relative)
     html = client.get(reverse("recovery_plans:plan", args=[plan.pk])).content.decode()
     assert reverse("pathways:referral", args=[referral.pk]) not in html
+
+
+def test_family_are_refused_the_forms_they_may_not_save(client, relative, ward_nurse, plan):
+    goal = services.goal_add(plan=plan, by=ward_nurse, description="Walk to the shop")
+    client.force_login(relative)
+    refused = [
+        reverse("recovery_plans:close", args=[plan.pk]),
+        reverse("recovery_plans:item_add", args=[plan.pk, "goals"]),
+        reverse("recovery_plans:item_edit", args=[plan.pk, "goals", goal.pk]),
+        reverse("recovery_plans:section_edit", args=[plan.pk, "support_network"]),
+    ]
+    for url in refused:
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "You cannot change this" in response.content.decode()
+    # "About me" is the family's to write in.
+    about_me = reverse("recovery_plans:section_edit", args=[plan.pk, "about_me"])
+    assert client.get(about_me, HTTP_HX_REQUEST="true").status_code == 200
+
+
+def test_a_page_that_is_not_there_is_an_nhs_styled_404(client, ward_nurse):
+    client.force_login(ward_nurse)
+    response = client.get("/plans/999999/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+    assert "nhsuk-header" in response.content.decode()
