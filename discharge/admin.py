@@ -1,11 +1,51 @@
-"""Administration of reference data, with read-only views of the clinical record and its logs."""
+"""Administration of reference data, with read-only views of the clinical record and its logs.
+
+Admin pages that show patients log the view, like the app's pages (``LogsPatientsShown``); the
+access log's own pages do not, or reading the log would write to it.
+"""
+
+from collections.abc import Callable, Iterable
+from operator import attrgetter
+from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from discharge.models import Admission, Criterion, DelayReason, Patient, PatientRecordView
+from discharge.record_views import log_shown
 from homefirst.admin import ReadOnlyAdmin
+
+
+class LogsPatientsShown:
+    """A ModelAdmin mixin: log the patients its list and record pages show, as the app's pages
+    do (an administrator reading a record is a view of it too). ``patient_of`` reaches the
+    patient's id from one object; the list's rows are already loaded, so this costs one insert.
+    """
+
+    patient_of: Callable[[Any], int | None] = attrgetter("patient_id")
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            log_shown(request, _known(self.patient_of(o) for o in changelist.result_list))
+        return response
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        shown = getattr(response, "context_data", {}).get("original")
+        if shown is not None:
+            log_shown(request, _known([self.patient_of(shown)]))
+        return response
+
+
+def _known(patient_ids: Iterable[int | None]) -> list[int]:
+    """The ids of the patients shown (an unmatched identifier names none)."""
+    return [pk for pk in patient_ids if pk is not None]
 
 
 @admin.register(Criterion)
@@ -22,7 +62,8 @@ class DelayReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(ReadOnlyAdmin):
+class PatientAdmin(LogsPatientsShown, ReadOnlyAdmin):
+    patient_of = attrgetter("pk")
     list_display = ["family_name", "given_name", "nhs_number", "date_of_birth", "local_authority"]
     search_fields = ["nhs_number", "family_name"]
     readonly_fields = ["record_views"]
@@ -37,9 +78,10 @@ class PatientAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Admission)
-class AdmissionAdmin(ReadOnlyAdmin):
+class AdmissionAdmin(LogsPatientsShown, ReadOnlyAdmin):
     list_display = ["patient", "site", "current_ward", "status", "admitted_at", "discharged_at"]
     list_filter = ["status", "site"]
+    list_select_related = ["patient", "site", "current_ward"]
     raw_id_fields = ["patient", "latest_review"]
 
 

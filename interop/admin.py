@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from django.contrib import admin, messages
 
+from discharge.admin import LogsPatientsShown
 from interop import services
 from interop.models import (
     AdmissionIdentifier,
@@ -79,12 +82,13 @@ class WardCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(PatientIdentifier)
-class PatientIdentifierAdmin(admin.ModelAdmin):
+class PatientIdentifierAdmin(LogsPatientsShown, admin.ModelAdmin):
     """Local identifiers; link an unmatched one to a patient to apply the messages held for it."""
 
     list_display = ["system", "value", "patient", "flag", "created_at"]
     list_filter = [("patient", admin.EmptyFieldListFilter)]
     search_fields = ["value", "patient__nhs_number", "patient__family_name"]
+    list_select_related = ["patient"]
     raw_id_fields = ["patient"]
     fields = ["system", "value", "patient", "flag", "created_at"]
     readonly_fields = ["created_at"]
@@ -99,7 +103,9 @@ class PatientIdentifierAdmin(admin.ModelAdmin):
 
 
 @admin.register(AdmissionIdentifier)
-class AdmissionIdentifierAdmin(admin.ModelAdmin):
+class AdmissionIdentifierAdmin(LogsPatientsShown, admin.ModelAdmin):
+    patient_of = attrgetter("admission.patient_id")
+    list_select_related = ["admission__patient"]
     list_display = ["system", "value", "admission"]
     search_fields = ["value"]
     raw_id_fields = ["admission"]

@@ -1,7 +1,10 @@
 """Administration of the pathway catalogue and the services; referrals are read-only here."""
 
+from operator import attrgetter
+
 from django.contrib import admin
 
+from discharge.admin import LogsPatientsShown
 from homefirst.admin import ReadOnlyAdmin
 from pathways.models import (
     Pathway,
@@ -50,7 +53,9 @@ class ReferralTransitionInline(admin.TabularInline):
 
 
 @admin.register(Referral)
-class ReferralAdmin(ReadOnlyAdmin):
+class ReferralAdmin(LogsPatientsShown, ReadOnlyAdmin):
+    patient_of = attrgetter("admission.patient_id")
+    list_select_related = ["admission__patient", "pathway", "service"]
     list_display = ["pk", "admission", "pathway", "service", "state", "created_at", "outcome"]
     list_filter = ["state", "pathway", "service", "outcome"]
     raw_id_fields = ["admission"]

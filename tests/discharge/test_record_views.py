@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from discharge import services
 from discharge.models import PatientRecordView
-from tests.factories import AdmissionFactory, UserFactory
+from tests.factories import AdmissionFactory, ReferralFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +147,22 @@ def test_an_administrator_cannot_add_change_or_delete_a_log_row(client, administ
     assert bulk.status_code in (200, 302)  # no such action: nothing deleted
     assert PatientRecordView.objects.count() == 4
     assert PatientRecordView.objects.get(pk=row.pk).path == "/plans/1/"
+
+
+def test_the_admin_pages_that_show_patients_log_the_view(client, administrator, ward):
+    first, second = AdmissionFactory.create_batch(2, current_ward=ward)
+    referral = ReferralFactory(admission=first)
+    pages = {
+        reverse("admin:discharge_patient_change", args=[first.patient_id]): {first.patient_id},
+        reverse("admin:discharge_admission_changelist"): {first.patient_id, second.patient_id},
+        reverse("admin:pathways_referral_change", args=[referral.pk]): {first.patient_id},
+    }
+    for path, patients in pages.items():
+        assert client.get(path).status_code == 200
+        logged = PatientRecordView.objects.filter(user=administrator, path=path)
+        assert set(logged.values_list("patient_id", flat=True)) == patients, path
+
+
+def test_reading_the_access_log_does_not_write_to_it(client, administrator, views):
+    assert client.get(reverse(CHANGELIST)).status_code == 200
+    assert not PatientRecordView.objects.filter(user=administrator).exists()

@@ -576,12 +576,16 @@ def test_unknown_section_is_404(client, ward_nurse, plan):
     )
 
 
-def test_family_member_home_lists_their_plan(client, relative, plan):
+def test_family_member_home_lists_their_plan_and_logs_the_view(client, relative, plan):
+    from discharge.models import PatientRecordView
+
     client.force_login(relative)
     assert (
         reverse("recovery_plans:plan", args=[plan.pk])
         in client.get(reverse("home")).content.decode()
     )
+    logged = PatientRecordView.objects.get(user=relative)
+    assert (logged.patient_id, logged.path) == (plan.patient_id, reverse("home"))
 
 
 def test_opening_or_printing_a_plan_is_logged(client, social_worker, plan):
