@@ -46,6 +46,9 @@ admission_left_hospital = Signal()
 # Sent with ``admission`` and ``by`` inside the admission's transaction when a patient is
 # admitted, so other apps see a readmission (pathways ends support that was under way at home).
 patient_admitted = Signal()
+# Sent with ``admission`` and ``by`` inside the transaction that cancels a discharge, so other
+# apps follow the patient back in (pathways takes the referral back to accepted).
+admission_discharge_cancelled = Signal()
 
 
 class StaleEdit(Exception):
@@ -707,6 +710,7 @@ def admission_discharge_cancel(
             at=timezone.now(),
             fields=["status", "discharged_at", "discharge_destination", "actual_pathway"],
         )
+        admission_discharge_cancelled.send(sender=Admission, admission=admission, by=by)
         _flow_changed_from(admission, left_at)
     return admission
 

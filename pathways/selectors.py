@@ -40,8 +40,9 @@ from pathways.transitions import (
     actions_for,
 )
 
-# Steps taken elsewhere than on the referral's page: the discharge is recorded on the board.
-NOT_ON_THE_REFERRAL_PAGE = frozenset({Action.DISCHARGE})
+# Steps taken elsewhere than on the referral's page: the discharge (and its cancelling) is
+# recorded on the board or by the hospital's ADT feed, and the referral follows.
+NOT_ON_THE_REFERRAL_PAGE = frozenset({Action.DISCHARGE, Action.DISCHARGE_CANCEL})
 
 
 def _start_of_local_day(day: dt.date) -> dt.datetime:

@@ -420,6 +420,14 @@ def _step_discharge(referral: Referral, **_) -> list[str]:
     return []
 
 
+def _step_discharge_cancel(referral: Referral, **_) -> list[str]:
+    if referral.admission.status != Admission.Status.IN_HOSPITAL:
+        raise ValidationError(
+            {"action": "A discharge is cancelled on the ward board; the referral follows it."}
+        )
+    return []
+
+
 def _step_first_visit(referral: Referral, *, at: dt.datetime, **_) -> list[str]:
     referral.first_visit_at = at
     return ["first_visit_at"]
@@ -482,6 +490,7 @@ _STEPS: dict[Action, Step] = {
     Action.ACCEPT: _step_accept,
     Action.RESCHEDULE: _step_accept,
     Action.DISCHARGE: _step_discharge,
+    Action.DISCHARGE_CANCEL: _step_discharge_cancel,
     Action.FIRST_VISIT: _step_first_visit,
     Action.CARE_START: _step_care_start,
     Action.NEEDS_CHANGE: _step_note_only,
@@ -519,6 +528,28 @@ def referral_admission_left(*, admission: Admission, by: User | None) -> Referra
     else:
         return referral
     return _apply(referral, by=by, actors=None, action=action, at=at, note=note, data=_StepData())
+
+
+def referral_discharge_cancelled(*, admission: Admission, by: User | None) -> Referral | None:
+    """Follow a cancelled discharge back into hospital: a referral discharged with the patient
+    and not yet started goes back to accepted, its service and start date kept.
+
+    Called by the discharge service inside its transaction (see pathways.apps). A referral the
+    provider has already started is left for the provider to end: someone visited the person.
+    """
+    referral = _referrals_locked().filter(admission=admission, state=State.DISCHARGED).first()
+    if referral is None:
+        return None
+    referral.admission = admission
+    return _apply(
+        referral,
+        by=by,
+        actors=None,
+        action=Action.DISCHARGE_CANCEL,
+        at=max(timezone.now(), _last_step_at(referral)),
+        note="The discharge was cancelled: the person is back in hospital.",
+        data=_StepData(),
+    )
 
 
 def referral_patient_readmitted(*, admission: Admission, by: User | None) -> list[Referral]:

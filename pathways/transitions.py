@@ -35,6 +35,7 @@ class Action(models.TextChoices):
     ACCEPT = "accept", "Accept with a start date"
     RESCHEDULE = "reschedule", "Change the start date"
     DISCHARGE = "discharge", "Discharged from hospital"
+    DISCHARGE_CANCEL = "discharge_cancel", "Discharge cancelled: back in hospital"
     FIRST_VISIT = "first_visit", "First visit done"
     CARE_START = "care_start", "Care started"
     NEEDS_CHANGE = "needs_change", "Needs changed"
@@ -79,6 +80,8 @@ TABLE: dict[tuple[State, Action], Transition] = {
     (S.ACCEPTED, A.NEEDS_CHANGE): _t(S.ACCEPTED, PROVIDER),
     # The ward records the discharge on the board; the referral follows it.
     (S.ACCEPTED, A.DISCHARGE): _t(S.DISCHARGED, WARD),
+    # A discharge recorded in error and cancelled (ADT A13) takes the referral back with it.
+    (S.DISCHARGED, A.DISCHARGE_CANCEL): _t(S.ACCEPTED, WARD),
     # At home: the provider reports what happens, in one tap each.
     (S.DISCHARGED, A.FIRST_VISIT): _t(S.STARTED, PROVIDER),
     (S.DISCHARGED, A.CARE_START): _t(S.STARTED, PROVIDER),

@@ -376,6 +376,56 @@ def test_discharge_without_a_referral_is_untouched(admission, ward_nurse):
     assert not ReferralTransition.objects.exists()
 
 
+def test_a_cancelled_discharge_takes_the_referral_back_to_accepted(
+    referral, everyone, service, ward_nurse
+):
+    drive(referral, State.ACCEPTED, by=everyone, service=service)
+    referral.refresh_from_db()
+    start_date = referral.start_date
+    discharge_home(referral.admission, ward_nurse)
+    admission = referral.admission
+    admission.refresh_from_db()
+    discharge_services.admission_discharge_cancel(admission=admission, by=ward_nurse)
+    referral.refresh_from_db()
+    assert (referral.state, referral.service, referral.start_date) == (
+        State.ACCEPTED,
+        service,
+        start_date,
+    )
+    last = referral.transitions.last()
+    assert (last.action, last.from_state, last.to_state, last.by) == (
+        Action.DISCHARGE_CANCEL,
+        State.DISCHARGED,
+        State.ACCEPTED,
+        ward_nurse,
+    )
+    # The real discharge, later, moves it on again.
+    discharge_home(admission, ward_nurse)
+    referral.refresh_from_db()
+    assert referral.state == State.DISCHARGED
+
+
+def test_a_cancelled_discharge_leaves_a_started_service_to_the_provider(
+    referral, everyone, service, ward_nurse, provider_carer
+):
+    drive(referral, State.ACCEPTED, by=everyone, service=service)
+    discharge_home(referral.admission, ward_nurse)
+    step(referral, provider_carer, Action.FIRST_VISIT)
+    admission = referral.admission
+    admission.refresh_from_db()
+    discharge_services.admission_discharge_cancel(admission=admission, by=ward_nurse)
+    referral.refresh_from_db()
+    assert referral.state == State.STARTED
+
+
+def test_nobody_cancels_a_referral_s_discharge_by_hand(referral, everyone, service, ward_nurse):
+    drive(referral, State.ACCEPTED, by=everyone, service=service)
+    discharge_home(referral.admission, ward_nurse)
+    with pytest.raises(ValidationError) as refused:
+        step(referral, ward_nurse, Action.DISCHARGE_CANCEL)
+    assert "cancelled on the ward board" in str(refused.value)
+
+
 def test_the_ward_cannot_move_a_referral_to_discharged_by_hand(
     referral, everyone, service, ward_nurse
 ):

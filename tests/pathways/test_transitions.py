@@ -7,6 +7,7 @@ import itertools
 import pytest
 from django.core.exceptions import ValidationError
 
+from discharge import services as discharge_services
 from pathways.models import ReferralTransition
 from pathways.services import NotAllowed
 from pathways.transitions import (
@@ -30,6 +31,7 @@ EXPECTED = {
     ("accepted", "reschedule"): "accepted",
     ("accepted", "needs_change"): "accepted",
     ("accepted", "discharge"): "discharged",
+    ("discharged", "discharge_cancel"): "accepted",
     ("discharged", "first_visit"): "started",
     ("discharged", "care_start"): "started",
     ("started", "care_start"): "started",
@@ -53,6 +55,7 @@ WHO = {
     "reschedule": {"provider"},
     "needs_change": {"provider"},
     "discharge": {"ward"},
+    "discharge_cancel": {"ward"},
     "first_visit": {"provider"},
     "care_start": {"provider"},
     "readmit": {"provider"},
@@ -108,6 +111,9 @@ def test_every_pair_through_the_service(referral, everyone, service, state, acti
     expected = EXPECTED.get((state.value, action.value))
     if expected and action == Action.DISCHARGE:
         discharge_home(referral.admission, everyone)  # the ward's discharge moves the referral
+    elif expected and action == Action.DISCHARGE_CANCEL:
+        referral.admission.refresh_from_db()  # and so does cancelling it
+        discharge_services.admission_discharge_cancel(admission=referral.admission, by=everyone)
     elif expected:
         step(referral, everyone, action, **_data(action, service, referral))
     else:
@@ -135,7 +141,8 @@ PERSONA_ACTORS = {"ward_nurse": "ward", "social_worker": "hub", "provider_carer"
     [
         (pair, persona)
         for pair in TABLE
-        if pair[1] != Action.DISCHARGE  # recorded on the ward board, not as a step
+        # Recorded on the ward board (or by ADT), not as a step.
+        if pair[1] not in (Action.DISCHARGE, Action.DISCHARGE_CANCEL)
         for persona in PERSONA_ACTORS
     ],
     ids=lambda v: v if isinstance(v, str) else f"{v[0].value}-{v[1].value}",
