@@ -4,7 +4,7 @@ Admin pages that show patients log the view, like the app's pages (``LogsPatient
 access log's own pages do not, or reading the log would write to it.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any
 
@@ -20,11 +20,15 @@ from homefirst.admin import ReadOnlyAdmin
 
 class LogsPatientsShown:
     """A ModelAdmin mixin: log the patients its list and record pages show, as the app's pages
-    do (an administrator reading a record is a view of it too). ``patient_of`` reaches the
-    patient's id from one object; the list's rows are already loaded, so this costs one insert.
+    do (an administrator reading a record is a view of it too). ``patient_path`` is the dotted
+    path from one object to its patient's id; the list reuses the page's rows, so logging costs
+    one insert.
     """
 
-    patient_of: Callable[[Any], int | None] = attrgetter("patient_id")
+    patient_path = "patient_id"
+
+    def patient_of(self, shown: Any) -> int | None:
+        return attrgetter(self.patient_path)(shown)
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
@@ -63,7 +67,7 @@ class DelayReasonAdmin(admin.ModelAdmin):
 
 @admin.register(Patient)
 class PatientAdmin(LogsPatientsShown, ReadOnlyAdmin):
-    patient_of = attrgetter("pk")
+    patient_path = "pk"
     list_display = ["family_name", "given_name", "nhs_number", "date_of_birth", "local_authority"]
     search_fields = ["nhs_number", "family_name"]
     readonly_fields = ["record_views"]

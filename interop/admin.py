@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from django.contrib import admin, messages
 
 from discharge.admin import LogsPatientsShown
@@ -19,8 +17,12 @@ from interop.models import (
 
 
 @admin.register(Hl7Message)
-class Hl7MessageAdmin(admin.ModelAdmin):
-    """Every message received; failed ones are the dead-letter list, replayable after a fix."""
+class Hl7MessageAdmin(LogsPatientsShown, admin.ModelAdmin):
+    """Every message received; failed ones are the dead-letter list, replayable after a fix.
+
+    A message's page shows its raw text, PID segment and all: a view of the patient's record,
+    logged when the message is matched to one.
+    """
 
     list_display = [
         "received_at",
@@ -104,7 +106,7 @@ class PatientIdentifierAdmin(LogsPatientsShown, admin.ModelAdmin):
 
 @admin.register(AdmissionIdentifier)
 class AdmissionIdentifierAdmin(LogsPatientsShown, admin.ModelAdmin):
-    patient_of = attrgetter("admission.patient_id")
+    patient_path = "admission.patient_id"
     list_select_related = ["admission__patient"]
     list_display = ["system", "value", "admission"]
     search_fields = ["value"]

@@ -1,7 +1,5 @@
 """Administration of the pathway catalogue and the services; referrals are read-only here."""
 
-from operator import attrgetter
-
 from django.contrib import admin
 
 from discharge.admin import LogsPatientsShown
@@ -54,7 +52,7 @@ class ReferralTransitionInline(admin.TabularInline):
 
 @admin.register(Referral)
 class ReferralAdmin(LogsPatientsShown, ReadOnlyAdmin):
-    patient_of = attrgetter("admission.patient_id")
+    patient_path = "admission.patient_id"
     list_select_related = ["admission__patient", "pathway", "service"]
     list_display = ["pk", "admission", "pathway", "service", "state", "created_at", "outcome"]
     list_filter = ["state", "pathway", "service", "outcome"]

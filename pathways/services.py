@@ -60,6 +60,10 @@ class NotAllowed(PermissionDenied):
     """The user plays no part that may take this step."""
 
 
+class SuggestionChanged(Exception):
+    """The suggested delay reason, or the delay recorded, is no longer what the board showed."""
+
+
 _WHO = {Actor.WARD: "the ward", Actor.HUB: "the care transfer hub", Actor.PROVIDER: "the provider"}
 
 
@@ -423,7 +427,10 @@ def _step_discharge(referral: Referral, **_) -> list[str]:
 def _step_discharge_cancel(referral: Referral, **_) -> list[str]:
     if referral.admission.status != Admission.Status.IN_HOSPITAL:
         raise ValidationError(
-            {"action": "A discharge is cancelled on the ward board; the referral follows it."}
+            {
+                "action": "A discharge is cancelled by the hospital's ADT feed (A13); "
+                "the referral follows it."
+            }
         )
     return []
 
@@ -651,6 +658,35 @@ def referral_delay_reason_confirm(
         expected_version=expected_version,
         responsible_organisation=_responsible_for(referral, reason),
     )
+
+
+def board_suggestion_confirm(
+    *, admission: Admission, by: User, reason_shown: str, delay_shown: str
+) -> DelayEpisode:
+    """Confirm from the board the delay reason a referral suggests, as the board showed it.
+
+    Only the row's status cell is polled, so the admission's version the row holds may be old
+    while what the nurse confirms is current. What must hold is what they saw: under the
+    admission's lock the referral still suggests ``reason_shown`` and the open delay is still
+    ``delay_shown`` (its reason code, or "" for none); otherwise SuggestionChanged, and nothing
+    is saved.
+    """
+    with transaction.atomic():
+        locked = Admission.objects.select_for_update().get(pk=admission.pk)
+        referral = (
+            _referrals_locked().filter(admission=locked).exclude(state__in=CLOSED_STATES).first()
+        )
+        open_delay = (
+            DelayEpisode.objects.filter(admission=locked, ended_at__isnull=True)
+            .values_list("reason_id", flat=True)
+            .first()
+        )
+        suggested = referral.proposed_delay_reason_id if referral else None
+        if suggested is None or (suggested, open_delay or "") != (reason_shown, delay_shown):
+            raise SuggestionChanged("The suggestion or the delay has changed since it was shown.")
+        return referral_delay_reason_confirm(
+            referral=referral, by=by, reason=suggested, expected_version=locked.version
+        )
 
 
 def _responsible_for(referral: Referral, reason: str) -> Organisation | None:

@@ -326,6 +326,12 @@ class _Saved:
     title = "Delay reason"
 
 
+SUGGESTION_CHANGED = (
+    "Not confirmed: the suggestion or the delay reason changed since your board showed it. "
+    "Check it below and confirm again."
+)
+
+
 @require_POST
 def board_delay_confirm(request: HttpRequest, admission_id: int) -> HttpResponse:
     """Confirm the suggested delay reason from a board row, and re-render the row."""
@@ -335,26 +341,18 @@ def board_delay_confirm(request: HttpRequest, admission_id: int) -> HttpResponse
     referral = admission.open_referrals[0] if admission and admission.open_referrals else None
     if referral is None or referral.proposed_delay_reason_id is None:
         raise Http404("No referral suggests a delay reason for this patient.")
-    try:
-        expected = int(request.POST.get("expected_version", ""))
-    except ValueError:
-        expected = 0
     status, extra = 200, {"saved_edit": _Saved}
-    if request.POST.get("reason") != referral.proposed_delay_reason_id:
-        # The suggestion changed after the nurse saw it: confirm only what was shown.
-        status, extra = 409, {}
-    else:
-        try:
-            services.referral_delay_reason_confirm(
-                referral=referral,
-                by=request.user,
-                reason=referral.proposed_delay_reason_id,
-                expected_version=expected,
-            )
-        except StaleEdit:
-            status, extra = 409, {}
-        except ValidationError:
-            status, extra = 422, {}
+    try:
+        services.board_suggestion_confirm(
+            admission=admission,
+            by=request.user,
+            reason_shown=request.POST.get("reason", ""),
+            delay_shown=request.POST.get("delay", ""),
+        )
+    except services.SuggestionChanged:
+        status, extra = 409, {"confirm_problem": SUGGESTION_CHANGED}
+    except ValidationError as error:
+        status, extra = 422, {"confirm_problem": " ".join(error.messages)}
     fresh = discharge_selectors.board_admission_for_edit(
         user=request.user, admission_id=admission_id
     )

@@ -476,6 +476,9 @@ def presence(request: HttpRequest, plan_id: int, key: str) -> HttpResponse:
     """Renew (or with ``leaving``, release) the user's lease on a section they have open."""
     key = _section_key(key)
     plan = get_object_or_404(selectors.plans_visible_to(request.user), pk=plan_id)
+    spec = SECTIONS_BY_KEY.get(key)
+    # A relative is never "editing" a part they may not change.
+    _refuse_family_unless(request, plan, family_may=bool(spec and spec.family_may_edit))
     if request.POST.get("leaving"):
         # Cancel: let go of the section and show it as it now is.
         services.lease_release(plan=plan, section=key, user=request.user)

@@ -4,7 +4,7 @@ Run against the load database after ``prepare.py`` (it saves reviews and EDDs th
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/helper_load \\
     REDIS_URL=redis://127.0.0.1:6379/13 \\
-    .venv/bin/python bench/load/cost.py --users /tmp/load/users.json [--profile board:ctr_save]
+    .venv/bin/python bench/load/cost.py --users /tmp/load/users.json [--profile "board: ctr save"]
 
 Each request is made in process with Django's test client, as a signed-in load user's browser
 makes it (htmx headers, the form as the page gives it), ``--repeat`` times; the table gives the
@@ -103,8 +103,11 @@ class WardRequests:
                     f"/wards/{self.ward}/summary/", headers=htmx("board-summary")
                 ),
             ),
-            "board: statuses, 200": (None, lambda: self.statuses(etag="")),
-            "board: statuses, 304": (self.latest_etag, lambda: self.statuses(etag=self.etag)),
+            "board: transfer statuses, 200": (None, lambda: self.statuses(etag="")),
+            "board: transfer statuses, 304": (
+                self.latest_etag,
+                lambda: self.statuses(etag=self.etag),
+            ),
         }
 
     def get_form(self, kind: str) -> object:
@@ -188,11 +191,11 @@ def main() -> int:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         return 0
 
-    print(f"{'request':<24} {'cpu ms':>7} {'wall ms':>8} {'queries':>8} {'status':>7}")
+    print(f"{'request':<30} {'cpu ms':>7} {'wall ms':>8} {'queries':>8} {'status':>7}")
     for name, (setup, request) in kinds.items():
         row = measure(setup, request, args.repeat)
         print(
-            f"{name:<24} {row['cpu_ms']:>7} {row['wall_ms']:>8} {row['queries']:>8} "
+            f"{name:<30} {row['cpu_ms']:>7} {row['wall_ms']:>8} {row['queries']:>8} "
             f"{row['status']:>7}"
         )
     return 0

@@ -31,7 +31,10 @@ GOALS = [
 
 
 def plans_seed(*, seed: int) -> int:
-    """Start recovery plans for some of today's pathway 1-3 inpatients; returns how many."""
+    """Start recovery plans for some of today's pathway 1-3 inpatients; returns how many.
+
+    Through the services, so at the real now (not the demo's 09:30): their dates run from today.
+    """
     rng = random.Random(seed)
     nurse = User.objects.get(username="nurse")
     social_worker = User.objects.get(username="socialworker")

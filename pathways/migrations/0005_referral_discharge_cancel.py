@@ -5,24 +5,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pathways', '0004_audit_history_append_only'),
+        ("pathways", "0004_audit_history_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='referraltransition',
-            name='transition_action_known',
+            model_name="referraltransition",
+            name="transition_action_known",
         ),
         migrations.AlterField(
-            model_name='referraltransition',
-            name='action',
-            field=models.CharField(choices=[('refer', 'Refer to the hub'), ('triage', 'Triage: confirm or change the pathway'), ('offer', 'Offer to a service'), ('decline', 'Decline the offer'), ('accept', 'Accept with a start date'), ('reschedule', 'Change the start date'), ('discharge', 'Discharged from hospital'), ('discharge_cancel', 'Discharge cancelled: back in hospital'), ('first_visit', 'First visit done'), ('care_start', 'Care started'), ('needs_change', 'Needs changed'), ('readmit', 'Readmitted to hospital'), ('end', 'End the episode with an outcome'), ('withdraw', 'Withdraw the referral'), ('rerefer', 'Re-refer to the hub')], max_length=20),
+            model_name="referraltransition",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("refer", "Refer to the hub"),
+                    ("triage", "Triage: confirm or change the pathway"),
+                    ("offer", "Offer to a service"),
+                    ("decline", "Decline the offer"),
+                    ("accept", "Accept with a start date"),
+                    ("reschedule", "Change the start date"),
+                    ("discharge", "Discharged from hospital"),
+                    ("discharge_cancel", "Discharge cancelled: back in hospital"),
+                    ("first_visit", "First visit done"),
+                    ("care_start", "Care started"),
+                    ("needs_change", "Needs changed"),
+                    ("readmit", "Readmitted to hospital"),
+                    ("end", "End the episode with an outcome"),
+                    ("withdraw", "Withdraw the referral"),
+                    ("rerefer", "Re-refer to the hub"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='referraltransition',
-            constraint=models.CheckConstraint(condition=models.Q(('action__in', ['refer', 'triage', 'offer', 'decline', 'accept', 'reschedule', 'discharge', 'discharge_cancel', 'first_visit', 'care_start', 'needs_change', 'readmit', 'end', 'withdraw', 'rerefer'])), name='transition_action_known'),
+            model_name="referraltransition",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "action__in",
+                        [
+                            "refer",
+                            "triage",
+                            "offer",
+                            "decline",
+                            "accept",
+                            "reschedule",
+                            "discharge",
+                            "discharge_cancel",
+                            "first_visit",
+                            "care_start",
+                            "needs_change",
+                            "readmit",
+                            "end",
+                            "withdraw",
+                            "rerefer",
+                        ],
+                    )
+                ),
+                name="transition_action_known",
+            ),
         ),
     ]

@@ -166,3 +166,25 @@ def test_the_admin_pages_that_show_patients_log_the_view(client, administrator, 
 def test_reading_the_access_log_does_not_write_to_it(client, administrator, views):
     assert client.get(reverse(CHANGELIST)).status_code == 200
     assert not PatientRecordView.objects.filter(user=administrator).exists()
+
+
+def test_hl7_and_identifier_admin_pages_log_only_the_patients_they_name(
+    client, administrator, ward
+):
+    from interop.models import Hl7Message, PatientIdentifier
+
+    admission = AdmissionFactory(current_ward=ward)
+    matched = Hl7Message.objects.create(
+        raw="MSH|...", sha256="a" * 64, via="mllp", status="applied", patient=admission.patient
+    )
+    Hl7Message.objects.create(raw="MSH|...", sha256="b" * 64, via="mllp", status="failed")
+    PatientIdentifier.objects.create(system="PAS", value="H1", flag="No NHS number")
+    pages = {
+        reverse("admin:interop_hl7message_changelist"): {admission.patient_id},
+        reverse("admin:interop_hl7message_change", args=[matched.pk]): {admission.patient_id},
+        reverse("admin:interop_patientidentifier_changelist"): set(),
+    }
+    for path, patients in pages.items():
+        assert client.get(path).status_code == 200, path
+        logged = PatientRecordView.objects.filter(user=administrator, path=path)
+        assert set(logged.values_list("patient_id", flat=True)) == patients, path

@@ -228,6 +228,14 @@ PAGES: list[Row] = [
     *get_and_post(
         "recovery_plans:presence", lambda w: plan(w, key="about_me"), SEES_PLAN, 204, htmx=True
     ),
+    Row(
+        "recovery_plans:presence",
+        expect(SEES_PLAN, 204, family_member=403),
+        lambda w: plan(w, key="support_network"),
+        method="post",
+        htmx=True,
+        label="staff only",
+    ),
     *[
         Row(
             "recovery_plans:item_add",

@@ -289,21 +289,16 @@ def test_capacity_declarations_refuse_bad_input(
     who=st.sampled_from(PERSONAS),
     target=st.sampled_from([*(s.value for s in STATES), "foreign"]),
     fields=form(
-        expected_version=st.one_of(st.sampled_from(["current", "stale"]), number()),
-        reason=st.one_of(st.just("shown"), text()),
+        reason=st.one_of(st.just("suggested"), text()),
+        delay=st.one_of(st.just("none"), st.just("HUB01"), text()),
     ),
 )
 def test_confirming_the_suggested_delay_from_the_board_refuses_bad_input(
     client, people, referrals, who, target, fields
 ):
     referral = Referral.objects.get(pk=referrals[target])
-    current = Admission.objects.get(pk=referral.admission_id).version
     admission_id = referral.admission_id
-    shown = {
-        "current": str(current),
-        "stale": str(current + 1),
-        "shown": str(referral.proposed_delay_reason_id),
-    }
+    shown = {"suggested": str(referral.proposed_delay_reason_id), "none": ""}
     data = {k: shown.get(v, v) for k, v in fields.items()}
     with rolled_back():
         client.force_login(people[who])

@@ -423,7 +423,7 @@ def test_nobody_cancels_a_referral_s_discharge_by_hand(referral, everyone, servi
     discharge_home(referral.admission, ward_nurse)
     with pytest.raises(ValidationError) as refused:
         step(referral, ward_nurse, Action.DISCHARGE_CANCEL)
-    assert "cancelled on the ward board" in str(refused.value)
+    assert "cancelled by the hospital's ADT feed" in str(refused.value)
 
 
 def test_the_ward_cannot_move_a_referral_to_discharged_by_hand(

@@ -133,7 +133,7 @@ def test_the_ward_confirms_the_suggested_delay_reason_on_the_board(
     row = board.locator(f"#admission-{admission.pk}")
     expect(row).to_contain_text("Suggested delay reason")
     name = admission.patient.full_name
-    # The button takes the version from its row (hx-include) and the reason it shows.
+    # The button sends the suggestion and the delay it shows; the service checks both.
     row.get_by_role("button", name=f"Confirm suggested delay reason for {name}").click()
     expect(row).to_contain_text("Saved: delay reason")
     assert DelayEpisode.objects.get(admission=admission).reason_id == "CAP05"

@@ -721,15 +721,11 @@ def test_confirming_the_suggestion_on_the_board_records_the_delay(
     referral.admission.refresh_from_db()
     client.force_login(ward_nurse)
     board = client.get(reverse("discharge:board", args=[referral.admission.current_ward_id]))
-    # The Confirm button sends the reason it shows and the version of the row it sits in.
-    assert f'hx-include="#admission-version-{referral.admission_id}"' in board.content.decode()
-    assert (
-        f'id="admission-version-{referral.admission_id}" name="expected_version" '
-        f'value="{referral.admission.version}"' in board.content.decode()
-    )
+    # The Confirm button sends the reason it suggests and the delay the row shows (none yet).
+    assert """hx-vals='{"reason": "CAP05", "delay": ""}'""" in board.content.decode()
     response = client.post(
         reverse("pathways:board_delay_confirm", args=[referral.admission_id]),
-        {"expected_version": referral.admission.version, "reason": "CAP05"},
+        {"reason": "CAP05", "delay": ""},
         **HTMX,
     )
     assert response.status_code == 200
@@ -745,33 +741,63 @@ def test_confirming_a_suggestion_that_has_since_changed_answers_409(
         admission=referral.admission, by=ward_nurse, expected_version=None
     )
     drive(referral, State.OFFERED, by=everyone, service=service)
-    referral.admission.refresh_from_db()
     client.force_login(ward_nurse)
     response = client.post(
         reverse("pathways:board_delay_confirm", args=[referral.admission_id]),
-        {"expected_version": referral.admission.version, "reason": "CAP01"},
+        {"reason": "CAP01", "delay": ""},
         **HTMX,
     )
     assert response.status_code == 409
     assert not DelayEpisode.objects.exists()
-    # The row comes back with the suggestion as it is now, for the nurse to confirm.
-    assert "Home-based rehabilitation, reablement or recovery services not yet available" in (
-        response.content.decode()
-    )
+    # The row comes back with the suggestion as it is now, and says nothing was saved.
+    html = response.content.decode()
+    assert "Home-based rehabilitation, reablement or recovery services not yet available" in html
+    assert "Not confirmed: the suggestion or the delay reason changed" in html
 
 
-def test_a_stale_board_confirmation_answers_409(client, ward_nurse, referral):
-    discharge_services.ctr_review_record(
-        admission=referral.admission, by=ward_nurse, expected_version=None
-    )
+def test_confirming_after_a_colleague_recorded_a_delay_answers_409_and_keeps_theirs(
+    client, ward_nurse, discharge_coordinator, referral, everyone, service
+):
+    admission = referral.admission
+    discharge_services.ctr_review_record(admission=admission, by=ward_nurse, expected_version=None)
+    drive(referral, State.OFFERED, by=everyone, service=service)
     client.force_login(ward_nurse)
+    client.get(reverse("discharge:board", args=[admission.current_ward_id]))  # shows no delay
+    admission.refresh_from_db()
+    discharge_services.delay_reason_set(
+        admission=admission, by=discharge_coordinator, reason="HUB01", expected_version=None
+    )
     response = client.post(
-        reverse("pathways:board_delay_confirm", args=[referral.admission_id]),
-        {"expected_version": 1},
+        reverse("pathways:board_delay_confirm", args=[admission.pk]),
+        {"reason": "CAP05", "delay": ""},
         **HTMX,
     )
     assert response.status_code == 409
-    assert not DelayEpisode.objects.exists()
+    assert DelayEpisode.objects.get().reason_id == "HUB01"
+
+
+def test_a_board_row_edited_elsewhere_still_confirms_what_it_shows(
+    client, ward_nurse, referral, everyone, service
+):
+    # The row's own version is old (an EDD changed on another tablet); the suggestion is not.
+    admission = referral.admission
+    discharge_services.ctr_review_record(admission=admission, by=ward_nurse, expected_version=None)
+    drive(referral, State.OFFERED, by=everyone, service=service)
+    admission.refresh_from_db()
+    discharge_services.edd_set(
+        admission=admission,
+        by=ward_nurse,
+        expected_discharge_date=timezone.localdate() + dt.timedelta(days=2),
+        expected_version=admission.version,
+    )
+    client.force_login(ward_nurse)
+    response = client.post(
+        reverse("pathways:board_delay_confirm", args=[admission.pk]),
+        {"reason": "CAP05", "delay": ""},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert DelayEpisode.objects.get().reason_id == "CAP05"
 
 
 @pytest.mark.parametrize("patients", [4, 16])

@@ -375,9 +375,13 @@ def test_polling_and_presence_take_any_input(
             reverse("recovery_plans:presence", args=[plan_id, key]), {"leaving": leaving}, **HTMX
         )
     assert poll.status_code == (200 if visible else 404)
-    assert presence.status_code in (200, 204, 404)
+    assert presence.status_code in (200, 204, 403, 404)
     if not visible or key not in ALL_SECTION_KEYS:
         assert presence.status_code == 404
+    # Only a relative, and only on a part of the plan they may not change, is refused.
+    family_keys = {s.key for s in SECTIONS if s.family_may_edit}
+    refused = visible and who == "family_member" and key in ALL_SECTION_KEYS
+    assert (presence.status_code == 403) == (refused and key not in family_keys)
 
 
 @FUZZ

@@ -7,7 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recovery_plans import services
-from recovery_plans.models import FamilyInvitation, Participant, PlanSection, RecoveryPlan
+from recovery_plans.models import (
+    EditingLease,
+    FamilyInvitation,
+    Participant,
+    PlanSection,
+    RecoveryPlan,
+)
 from tests.factories import AdmissionFactory, recovery_plan_for
 
 pytestmark = pytest.mark.django_db
@@ -629,7 +635,11 @@ def test_family_are_refused_the_forms_they_may_not_save(client, relative, ward_n
     for url in refused:
         response = client.get(url)
         assert response.status_code == 403, url
-        assert "You cannot change this" in response.content.decode()
+        assert "not change this part of it" in response.content.decode()
+    # Nor do they show as editing a part they may not change.
+    presence = reverse("recovery_plans:presence", args=[plan.pk, "support_network"])
+    assert client.post(presence, HTTP_HX_REQUEST="true").status_code == 403
+    assert not EditingLease.objects.filter(user=relative).exists()
     # "About me" is the family's to write in.
     about_me = reverse("recovery_plans:section_edit", args=[plan.pk, "about_me"])
     assert client.get(about_me, HTTP_HX_REQUEST="true").status_code == 200
