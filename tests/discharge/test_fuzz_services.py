@@ -42,6 +42,20 @@ DELAYS = ["HOS01", "HOS03", "HUB01", "CAP01", "INT01"]
 SEXES = list(Patient.Sex.values)
 
 
+def hours_ago(hours: float) -> dt.datetime:
+    return timezone.now() - dt.timedelta(hours=hours)
+
+
+def ready_then_delayed(admission: Admission, by) -> None:
+    """Ready to leave from 30 hours ago, with a delay reason from 20 hours ago."""
+    services.ctr_review_record(
+        admission=admission, by=by, expected_version=None, reviewed_at=hours_ago(30)
+    )
+    services.delay_reason_set(
+        admission=admission, by=by, reason="HOS03", expected_version=None, started_at=hours_ago(20)
+    )
+
+
 @pytest.fixture
 def world(admission, ward, ward_nurse, trust, council, other_trust) -> dict:
     """Admissions in each state a service meets, wards to move to and organisations to name."""
@@ -58,17 +72,7 @@ def world(admission, ward, ward_nurse, trust, council, other_trust) -> dict:
     )
     # A day and more of history: ready to leave 30 hours ago, delayed from 20 hours ago.
     history = AdmissionFactory(current_ward=ward, patient__local_authority=council)
-    hours_ago = lambda hours: timezone.now() - dt.timedelta(hours=hours)  # noqa: E731
-    services.ctr_review_record(
-        admission=history, by=ward_nurse, expected_version=None, reviewed_at=hours_ago(30)
-    )
-    services.delay_reason_set(
-        admission=history,
-        by=ward_nurse,
-        reason="HOS03",
-        expected_version=None,
-        started_at=hours_ago(20),
-    )
+    ready_then_delayed(history, ward_nurse)
     moved = AdmissionFactory(current_ward=ward, patient__local_authority=council)
     next_door = WardFactory(site=ward.site, name="Ward 8")
     services.admission_transfer(admission=moved, ward=next_door, by=ward_nurse, bed_label="B1")
@@ -341,17 +345,7 @@ def test_a_new_delay_reason_cannot_start_before_the_current_one(admission, ward_
 
 def test_a_review_between_ready_and_the_delay_ends_the_delay_when_it_began(admission, ward_nurse):
     """The delay was ended at the review, before it began: a check constraint's database error."""
-    hours_ago = lambda hours: timezone.now() - dt.timedelta(hours=hours)  # noqa: E731
-    services.ctr_review_record(
-        admission=admission, by=ward_nurse, expected_version=None, reviewed_at=hours_ago(30)
-    )
-    services.delay_reason_set(
-        admission=admission,
-        by=ward_nurse,
-        reason="HOS03",
-        expected_version=None,
-        started_at=hours_ago(20),
-    )
+    ready_then_delayed(admission, ward_nurse)
     services.ctr_review_record(
         admission=admission,
         by=ward_nurse,
@@ -365,17 +359,7 @@ def test_a_review_between_ready_and_the_delay_ends_the_delay_when_it_began(admis
 
 
 def test_a_delay_cannot_start_before_the_last_one_ended(admission, ward_nurse):
-    hours_ago = lambda hours: timezone.now() - dt.timedelta(hours=hours)  # noqa: E731
-    services.ctr_review_record(
-        admission=admission, by=ward_nurse, expected_version=None, reviewed_at=hours_ago(30)
-    )
-    services.delay_reason_set(
-        admission=admission,
-        by=ward_nurse,
-        reason="HOS03",
-        expected_version=None,
-        started_at=hours_ago(20),
-    )
+    ready_then_delayed(admission, ward_nurse)
     services.ctr_review_record(
         admission=admission,
         by=ward_nurse,

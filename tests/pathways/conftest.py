@@ -12,7 +12,13 @@ from homefirst.models import Membership, Organisation
 from pathways import services
 from pathways.models import Referral, ServiceKind
 from pathways.transitions import Action, State
-from tests.factories import OrganisationFactory, ReferralFactory, ServiceFactory, member
+from tests.factories import (
+    AdmissionFactory,
+    OrganisationFactory,
+    ReferralFactory,
+    ServiceFactory,
+    member,
+)
 
 Role = Membership.Role
 
@@ -161,3 +167,25 @@ def open_as(browser, live_server):
     yield open_page
     for context in contexts:
         context.close()
+
+
+# Every state an open or withdrawn referral can be in (not ended: nothing moves on from there).
+LIVE_STATES = [
+    State.REFERRED,
+    State.TRIAGED,
+    State.OFFERED,
+    State.ACCEPTED,
+    State.DISCHARGED,
+    State.STARTED,
+    State.WITHDRAWN,
+]
+
+
+def referral_in_each_state(*, ward, council, ward_nurse, everyone, service) -> dict[str, int]:
+    """One referral in each of LIVE_STATES, each of its own inpatient: state -> referral id."""
+    made = {}
+    for state in LIVE_STATES:
+        admission = AdmissionFactory(current_ward=ward, patient__local_authority=council)
+        referral = ReferralFactory(admission=admission, referred_by=ward_nurse)
+        made[state.value] = drive(referral, state, by=everyone, service=service).pk
+    return made

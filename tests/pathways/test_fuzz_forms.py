@@ -25,7 +25,7 @@ from tests.fuzz import (
     shows_an_error,
     text,
 )
-from tests.pathways.conftest import drive
+from tests.pathways.conftest import LIVE_STATES, referral_in_each_state
 from tests.pathways.consistency import assert_referral_consistent
 
 pytestmark = pytest.mark.django_db
@@ -42,15 +42,6 @@ PERSONAS = (
 )
 # They play no part in the referrals below, whatever state they are in.
 STRANGERS = {"uninvolved_carer", "outsider", "family_member"}
-STATES = [
-    State.REFERRED,
-    State.TRIAGED,
-    State.OFFERED,
-    State.ACCEPTED,
-    State.DISCHARGED,
-    State.STARTED,
-    State.WITHDRAWN,
-]
 PATHWAYS = ["0", "1", "2", "3"]
 SERVICE_TOKENS = ["SERVICE", "OTHER_SERVICE"]
 
@@ -63,11 +54,9 @@ def people(request) -> dict:
 @pytest.fixture
 def referrals(ward, council, ward_nurse, everyone, service, other_trust, other_council) -> dict:
     """One referral in each state, each of its own inpatient, and one of another trust."""
-    made = {}
-    for state in STATES:
-        admission = AdmissionFactory(current_ward=ward, patient__local_authority=council)
-        referral = ReferralFactory(admission=admission, referred_by=ward_nurse)
-        made[state.value] = drive(referral, state, by=everyone, service=service).pk
+    made = referral_in_each_state(
+        ward=ward, council=council, ward_nurse=ward_nurse, everyone=everyone, service=service
+    )
     foreign = AdmissionFactory(
         current_ward=WardFactory(site__organisation=other_trust),
         patient__local_authority=other_council,
@@ -119,7 +108,7 @@ def _check_refused(response, before: dict, after: dict) -> None:
 @FUZZ
 @given(
     who=st.sampled_from(PERSONAS),
-    target=st.sampled_from([*(s.value for s in STATES), "foreign", "missing"]),
+    target=st.sampled_from([*(s.value for s in LIVE_STATES), "foreign", "missing"]),
     action=st.one_of(st.sampled_from(list(Action)), st.sampled_from(["nope", "x" * 300])),
     fields=STEP_FIELDS,
 )
@@ -186,7 +175,7 @@ def test_tracker_taps_refuse_bad_input_and_save_nothing(
 @FUZZ
 @given(
     who=st.sampled_from(PERSONAS),
-    target=st.sampled_from([*(s.value for s in STATES), "foreign"]),
+    target=st.sampled_from([*(s.value for s in LIVE_STATES), "foreign"]),
     htmx=st.booleans(),
     fields=form(
         expected_version=st.one_of(st.sampled_from(["current", "stale"]), number()),
@@ -287,7 +276,7 @@ def test_capacity_declarations_refuse_bad_input(
 @FUZZ
 @given(
     who=st.sampled_from(PERSONAS),
-    target=st.sampled_from([*(s.value for s in STATES), "foreign"]),
+    target=st.sampled_from([*(s.value for s in LIVE_STATES), "foreign"]),
     fields=form(
         reason=st.one_of(st.just("suggested"), text()),
         delay=st.one_of(st.just("none"), st.just("HUB01"), text()),
@@ -319,7 +308,7 @@ def test_confirming_the_suggested_delay_from_the_board_refuses_bad_input(
 @FUZZ
 @given(
     who=st.sampled_from(PERSONAS),
-    target=st.sampled_from([*(s.value for s in STATES), "foreign"]),
+    target=st.sampled_from([*(s.value for s in LIVE_STATES), "foreign"]),
     fields=form(
         expected_version=st.one_of(st.sampled_from(["current", "stale"]), number()),
         at_home=one_of_or_junk("yes", "no"),

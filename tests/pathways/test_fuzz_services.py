@@ -35,7 +35,7 @@ from tests.fuzz_services import (
     whole_number,
     words,
 )
-from tests.pathways.conftest import drive
+from tests.pathways.conftest import referral_in_each_state
 from tests.pathways.consistency import assert_referral_consistent
 
 pytestmark = pytest.mark.django_db
@@ -49,15 +49,6 @@ REFUSALS = (
 PEOPLE = ("everyone", "ward_nurse", "social_worker", "provider_carer", "uninvolved_carer")
 # Mostly someone who plays every part, so that the rules after the permission check get their turn.
 WHO = st.one_of(st.just("everyone"), st.just("everyone"), st.sampled_from(PEOPLE))
-STATES = [
-    State.REFERRED,
-    State.TRIAGED,
-    State.OFFERED,
-    State.ACCEPTED,
-    State.DISCHARGED,
-    State.STARTED,
-    State.WITHDRAWN,
-]
 
 
 @pytest.fixture
@@ -68,11 +59,9 @@ def people(request) -> dict:
 @pytest.fixture
 def world(ward, council, ward_nurse, everyone, service, other_service, provider) -> dict:
     """A referral in each state, each of its own inpatient, and services to offer them to."""
-    referrals = {}
-    for state in STATES:
-        admission = AdmissionFactory(current_ward=ward, patient__local_authority=council)
-        referral = ReferralFactory(admission=admission, referred_by=ward_nurse)
-        referrals[state.value] = drive(referral, state, by=everyone, service=service).pk
+    referrals = referral_in_each_state(
+        ward=ward, council=council, ward_nurse=ward_nurse, everyone=everyone, service=service
+    )
     # A day and more of history: referred 30 hours ago, triaged 20 hours ago.
     hours_ago = lambda hours: timezone.now() - dt.timedelta(hours=hours)  # noqa: E731
     history = ReferralFactory(
